@@ -1,0 +1,538 @@
+//! The envelope and its JSON wire form (spec/envelope-v1.md section 7).
+//!
+//! Parsing follows the spec's order: JSON and object shape, then the version (so a future
+//! version is reported as unsupported, not as malformed), then every other member.
+//!
+//! ```
+//! use domvia_e2ee::{Envelope, EnvelopeError};
+//!
+//! let err = Envelope::from_json(r#"{"v":2,"whatever":true}"#).unwrap_err();
+//! assert_eq!(err, EnvelopeError::UnsupportedVersion { version: 2 });
+//! assert_eq!(err.code(), "unsupported_version");
+//! assert_eq!(Envelope::from_json("not json").unwrap_err().code(), "malformed");
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeStruct;
+
+use crate::context::{FORMAT_VERSION, KeyLabel, Kind};
+use crate::framing::MAX_FRAMED_LEN;
+use crate::ident::{IdentifierError, KeyId, KeyVersion};
+use crate::suite::{COMMITMENT_LEN, NONCE_LEN, Suite, TAG_LEN};
+
+/// An encrypted payload with its visible header: what travels through the gateway.
+///
+/// Serialize it (with [`Envelope::to_json`] or serde) to send it as event data; parse it
+/// with [`Envelope::from_json`] (or serde) on the receiving side.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub(crate) suite: Suite,
+    pub(crate) kind: Kind,
+    pub(crate) label: KeyLabel,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) commitment: [u8; COMMITMENT_LEN],
+    /// AES-GCM ciphertext followed by the 16-byte tag.
+    pub(crate) sealed: Vec<u8>,
+}
+
+/// Why bytes are not a version-1 envelope. Nothing here needs or reveals a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The input is not a well-formed version-1 envelope.
+    #[error("malformed envelope: {problem}")]
+    Malformed {
+        /// What is wrong.
+        problem: Malformed,
+    },
+    /// The envelope's format version is not 1.
+    #[error("unsupported envelope version {version}; this implementation reads version 1")]
+    UnsupportedVersion {
+        /// The version the envelope names.
+        version: u64,
+    },
+    /// The envelope's suite is not one this implementation supports.
+    #[error("unsupported suite {suite:?}; this implementation supports AES256GCM-HKDFSHA256")]
+    UnsupportedSuite {
+        /// The suite the envelope names (at most 64 characters of it).
+        suite: String,
+    },
+}
+
+/// What makes an envelope malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The input is not JSON text.
+    #[error("not JSON")]
+    NotJson,
+    /// The JSON value is not an object.
+    #[error("not a JSON object")]
+    NotObject,
+    /// A required member is missing.
+    #[error("member {member:?} is missing")]
+    MissingMember {
+        /// The member's name.
+        member: &'static str,
+    },
+    /// A member appears twice.
+    #[error("member {member:?} appears more than once")]
+    DuplicateMember {
+        /// The member's name.
+        member: &'static str,
+    },
+    /// A member the format does not define.
+    #[error("unknown member {member:?}")]
+    UnknownMember {
+        /// The member's name (at most 64 characters of it).
+        member: String,
+    },
+    /// A member has the wrong JSON type or an out-of-range number.
+    #[error("member {member:?} has the wrong type or is out of range")]
+    WrongType {
+        /// The member's name.
+        member: &'static str,
+    },
+    /// `kind` is not `chat`, `call` or `realtime`.
+    #[error("unknown kind {kind:?}")]
+    UnknownKind {
+        /// The kind named (at most 64 characters of it).
+        kind: String,
+    },
+    /// `kid` breaks the identifier rules.
+    #[error("invalid key id: {source}")]
+    InvalidKeyId {
+        /// Which rule.
+        source: IdentifierError,
+    },
+    /// A binary member is not canonical unpadded base64url.
+    #[error("member {member:?} is not canonical unpadded base64url")]
+    NotBase64 {
+        /// The member's name.
+        member: &'static str,
+    },
+    /// A binary member decodes to the wrong number of bytes.
+    #[error("member {member:?} is {len} bytes; expected {expected}")]
+    WrongLength {
+        /// The member's name.
+        member: &'static str,
+        /// Its decoded length.
+        len: usize,
+        /// The length or range the format requires.
+        expected: &'static str,
+    },
+}
+
+impl EnvelopeError {
+    /// A stable, machine-readable code: `malformed`, `unsupported_version` or
+    /// `unsupported_suite`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "malformed",
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::UnsupportedSuite { .. } => "unsupported_suite",
+        }
+    }
+}
+
+impl From<Malformed> for EnvelopeError {
+    fn from(problem: Malformed) -> Self {
+        Self::Malformed { problem }
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+impl Envelope {
+    /// The format version: always 1 for envelopes this implementation produces or accepts.
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        FORMAT_VERSION
+    }
+    /// The cipher suite.
+    #[must_use]
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+    /// What the envelope carries.
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    /// The key id and version the envelope was sealed under.
+    #[must_use]
+    pub fn key_label(&self) -> &KeyLabel {
+        &self.label
+    }
+    /// The per-envelope random nonce.
+    #[must_use]
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+    /// The key commitment.
+    #[must_use]
+    pub fn commitment(&self) -> &[u8; COMMITMENT_LEN] {
+        &self.commitment
+    }
+    /// The ciphertext followed by the 16-byte tag.
+    #[must_use]
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.sealed
+    }
+
+    /// Parses the JSON wire form.
+    ///
+    /// # Errors
+    /// [`EnvelopeError`] as spec/envelope-v1.md section 8 steps 1 to 4 describe.
+    pub fn from_json(text: &str) -> Result<Self, EnvelopeError> {
+        Self::from_slice(text.as_bytes())
+    }
+
+    /// Parses the JSON wire form from bytes.
+    ///
+    /// # Errors
+    /// As [`Envelope::from_json`].
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let raw: RawEnvelope<'_> = serde_json::from_slice(bytes).map_err(classify)?;
+        raw.check()
+    }
+
+    /// Parses an envelope already decoded as a JSON value.
+    ///
+    /// # Errors
+    /// As [`Envelope::from_json`].
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, EnvelopeError> {
+        let raw = RawEnvelope::deserialize_from(value).map_err(classify)?;
+        raw.check()
+    }
+
+    /// The JSON wire form, compact.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Serializing this struct to a String cannot fail: every member is a string or a
+        // number.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON wire form as a `serde_json::Value`.
+    #[must_use]
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("suite", &self.suite)
+            .field("kind", &self.kind)
+            .field("key_id", &self.label.key_id)
+            .field("key_version", &self.label.key_version)
+            .field("ciphertext_len", &self.sealed.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn classify(e: serde_json::Error) -> EnvelopeError {
+    match e.classify() {
+        serde_json::error::Category::Data => Malformed::NotObject.into(),
+        serde_json::error::Category::Io
+        | serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof => Malformed::NotJson.into(),
+    }
+}
+
+impl serde::Serialize for Envelope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let members = if self.label.key_id.is_some() { 8 } else { 7 };
+        let mut st = s.serialize_struct("Envelope", members)?;
+        st.serialize_field("v", &FORMAT_VERSION)?;
+        st.serialize_field("suite", self.suite.name())?;
+        st.serialize_field("kind", self.kind.as_str())?;
+        if let Some(kid) = &self.label.key_id {
+            st.serialize_field("kid", kid.as_str())?;
+        } else {
+            st.skip_field("kid")?;
+        }
+        st.serialize_field("kver", &self.label.key_version.get())?;
+        st.serialize_field("nonce", &Base64UrlUnpadded::encode_string(&self.nonce))?;
+        st.serialize_field("commit", &Base64UrlUnpadded::encode_string(&self.commitment))?;
+        st.serialize_field("ct", &Base64UrlUnpadded::encode_string(&self.sealed))?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Envelope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawEnvelope::deserialize(d)?.check().map_err(de::Error::custom)
+    }
+}
+
+/// One member's value, accepted whatever its JSON type so that type errors are reported
+/// in the spec's order rather than at the first surprise.
+enum Loose<'a> {
+    Str(Cow<'a, str>),
+    Int(u64),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Int(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(u64::try_from(v).map_or(Loose::Other, Loose::Int))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const MEMBERS: [&str; 8] = ["v", "suite", "kind", "kid", "kver", "nonce", "commit", "ct"];
+
+/// The members as read, before any rule beyond "is an object" is applied.
+#[derive(Default)]
+struct RawEnvelope<'a> {
+    members: [Option<Loose<'a>>; 8],
+    duplicate: Option<&'static str>,
+    unknown: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for RawEnvelope<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawEnvelope<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an envelope object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut raw = RawEnvelope::default();
+                while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                    let value = map.next_value::<Loose<'de>>()?;
+                    match MEMBERS.iter().position(|m| *m == name) {
+                        Some(i) => {
+                            if let Some(slot) = raw.members.get_mut(i) {
+                                if slot.is_some() {
+                                    raw.duplicate = raw.duplicate.or(MEMBERS.get(i).copied());
+                                }
+                                *slot = Some(value);
+                            }
+                        }
+                        None => {
+                            if raw.unknown.is_none() {
+                                raw.unknown = Some(clip(&name));
+                            }
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> RawEnvelope<'a> {
+    fn deserialize_from(value: &'a serde_json::Value) -> Result<Self, serde_json::Error> {
+        serde::Deserialize::deserialize(value)
+    }
+
+    fn take(&mut self, member: &'static str) -> Option<Loose<'a>> {
+        let i = MEMBERS.iter().position(|m| *m == member)?;
+        self.members.get_mut(i)?.take()
+    }
+
+    fn string(&mut self, member: &'static str) -> Result<Option<Cow<'a, str>>, Malformed> {
+        match self.take(member) {
+            None => Ok(None),
+            Some(Loose::Str(s)) => Ok(Some(s)),
+            Some(Loose::Int(_) | Loose::Other) => Err(Malformed::WrongType { member }),
+        }
+    }
+
+    fn required(&mut self, member: &'static str) -> Result<Cow<'a, str>, Malformed> {
+        self.string(member)?.ok_or(Malformed::MissingMember { member })
+    }
+
+    fn check(mut self) -> Result<Envelope, EnvelopeError> {
+        let version = match self.take("v") {
+            None => return Err(Malformed::MissingMember { member: "v" }.into()),
+            Some(Loose::Int(v)) => v,
+            Some(Loose::Str(_) | Loose::Other) => {
+                return Err(Malformed::WrongType { member: "v" }.into());
+            }
+        };
+        if version != u64::from(FORMAT_VERSION) {
+            return Err(EnvelopeError::UnsupportedVersion { version });
+        }
+        if let Some(member) = self.duplicate {
+            return Err(Malformed::DuplicateMember { member }.into());
+        }
+        if let Some(member) = self.unknown.take() {
+            return Err(Malformed::UnknownMember { member }.into());
+        }
+        let suite_name = self.required("suite")?;
+        let suite = Suite::from_name(&suite_name)
+            .ok_or_else(|| EnvelopeError::UnsupportedSuite { suite: clip(&suite_name) })?;
+        let kind_name = self.required("kind")?;
+        let kind = Kind::from_name(&kind_name)
+            .ok_or_else(|| Malformed::UnknownKind { kind: clip(&kind_name) })?;
+        let key_id = self
+            .string("kid")?
+            .map(|s| s.parse::<KeyId>())
+            .transpose()
+            .map_err(|source| Malformed::InvalidKeyId { source })?;
+        let key_version = match self.take("kver") {
+            None => return Err(Malformed::MissingMember { member: "kver" }.into()),
+            Some(Loose::Int(v)) => {
+                KeyVersion::new(v).map_err(|_| Malformed::WrongType { member: "kver" })?
+            }
+            Some(Loose::Str(_) | Loose::Other) => {
+                return Err(Malformed::WrongType { member: "kver" }.into());
+            }
+        };
+        let nonce = fixed::<NONCE_LEN>("nonce", &self.required("nonce")?)?;
+        let commitment = fixed::<COMMITMENT_LEN>("commit", &self.required("commit")?)?;
+        let sealed = sealed(&self.required("ct")?)?;
+        Ok(Envelope { suite, kind, label: KeyLabel { key_id, key_version }, nonce, commitment, sealed })
+    }
+}
+
+fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Malformed> {
+    let mut out = [0u8; N];
+    // Reject by length first so a long string is not decoded at all.
+    if text.len() != Base64UrlUnpadded::encoded_len(&out) {
+        let len = Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::NotBase64 { member })?.len();
+        return Err(Malformed::WrongLength { member, len, expected: "32" });
+    }
+    Base64UrlUnpadded::decode(text, &mut out).map_err(|_| Malformed::NotBase64 { member })?;
+    Ok(out)
+}
+
+fn sealed(text: &str) -> Result<Vec<u8>, Malformed> {
+    const MAX: usize = MAX_FRAMED_LEN + TAG_LEN;
+    const EXPECTED: &str = "16 to 16 842 772";
+    let member = "ct";
+    // Four characters carry three bytes; reject over-long text before decoding it.
+    if text.len() / 4 * 3 > MAX + 3 {
+        return Err(Malformed::WrongLength { member, len: text.len() / 4 * 3, expected: EXPECTED });
+    }
+    let bytes = Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::NotBase64 { member })?;
+    if bytes.len() < TAG_LEN || bytes.len() > MAX {
+        return Err(Malformed::WrongLength { member, len: bytes.len(), expected: EXPECTED });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const CT: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+
+    fn env(extra: &str) -> String {
+        format!(
+            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"chat","kver":1,"nonce":"{N}","commit":"{N}","ct":"{CT}"{extra}}}"#
+        )
+    }
+
+    fn malformed(text: &str) -> Malformed {
+        match Envelope::from_json(text) {
+            Err(EnvelopeError::Malformed { problem }) => problem,
+            other => panic!("expected malformed for {text}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_envelope_parses_and_round_trips() {
+        let e = Envelope::from_json(&env("")).unwrap();
+        assert_eq!(e.kind(), Kind::Chat);
+        assert_eq!(e.key_label().key_id, None);
+        assert_eq!(e.ciphertext().len(), 16);
+        assert_eq!(Envelope::from_json(&e.to_json()).unwrap(), e);
+        assert_eq!(Envelope::from_value(&e.to_value()).unwrap(), e);
+        let via_serde: Envelope = serde_json::from_str(&env("")).unwrap();
+        assert_eq!(via_serde, e);
+    }
+
+    #[test]
+    fn shape_errors_are_named() {
+        assert_eq!(malformed("{"), Malformed::NotJson);
+        assert_eq!(malformed("[1,2]"), Malformed::NotObject);
+        assert_eq!(malformed("\"x\""), Malformed::NotObject);
+        assert_eq!(malformed(&env(r#","x":1"#)), Malformed::UnknownMember { member: "x".into() });
+        assert_eq!(malformed(&env(r#","kver":2"#)), Malformed::DuplicateMember { member: "kver" });
+        assert_eq!(malformed(r#"{"suite":"x"}"#), Malformed::MissingMember { member: "v" });
+        assert_eq!(malformed(r#"{"v":"1"}"#), Malformed::WrongType { member: "v" });
+        assert_eq!(malformed(r#"{"v":1.0}"#), Malformed::WrongType { member: "v" });
+        assert_eq!(malformed(&env("").replace(r#""kver":1"#, r#""kver":0"#)), Malformed::WrongType { member: "kver" });
+        assert_eq!(
+            malformed(&env("").replace(r#""kver":1"#, r#""kver":4294967296"#)),
+            Malformed::WrongType { member: "kver" }
+        );
+        assert_eq!(malformed(&env(r#","kid":"""#)).to_string(), "invalid key id: key id must not be empty");
+        assert_eq!(malformed(&env("").replace("chat", "sms")), Malformed::UnknownKind { kind: "sms".into() });
+    }
+
+    #[test]
+    fn version_is_checked_before_anything_else() {
+        let e = Envelope::from_json(r#"{"v":3,"suite":"future","extra":[1]}"#).unwrap_err();
+        assert_eq!(e, EnvelopeError::UnsupportedVersion { version: 3 });
+        let e = Envelope::from_json(&env("").replace("AES256GCM-HKDFSHA256", "X")).unwrap_err();
+        assert_eq!(e.code(), "unsupported_suite");
+    }
+
+    #[test]
+    fn binary_members_are_strict() {
+        let padded = env("").replace(&format!(r#""ct":"{CT}""#), &format!(r#""ct":"{CT}==""#));
+        assert_eq!(malformed(&padded), Malformed::NotBase64 { member: "ct" });
+        let short_nonce = env("").replacen(N, "AAAA", 1);
+        assert!(matches!(malformed(&short_nonce), Malformed::WrongLength { member: "nonce", len: 3, .. }));
+        let std_alphabet = env("").replacen(N, &"+".repeat(43), 1);
+        assert_eq!(malformed(&std_alphabet), Malformed::NotBase64 { member: "nonce" });
+        let short_ct = env("").replace(&format!(r#""ct":"{CT}""#), r#""ct":"AAAA""#);
+        assert!(matches!(malformed(&short_ct), Malformed::WrongLength { member: "ct", len: 3, .. }));
+    }
+}
