@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test of the repository on a fresh machine: the README's second command, and
+# exactly what CI runs (.ci/run). It installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32 target, rustfmt, clippy"
+rustup target add wasm32-unknown-unknown >/dev/null
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v node >/dev/null 2>&1; then
+  step "installing Node.js (Debian package)"
+  apt-get update -qq && apt-get install -y -qq nodejs >/dev/null
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "the core builds for wasm32-unknown-unknown as is"
+cargo build -p domvia-e2ee --target wasm32-unknown-unknown --locked
+
+step "one version of aead and rand_core in the dependency tree"
+for crate in aead rand_core; do
+  for target in x86_64-unknown-linux-gnu wasm32-unknown-unknown; do
+    versions=$(cargo tree -p domvia-e2ee -e normal --target "$target" --locked --prefix none -i "$crate" 2>/dev/null \
+      | grep -E "^$crate v" | sort -u | wc -l)
+    if [ "$versions" -gt 1 ]; then
+      echo "more than one version of $crate for $target"; exit 1
+    fi
+  done
+done
+
+step "tests (native back end: aws-lc-rs)"
+cargo test --workspace --locked
+
+step "the core's tests again on the RustCrypto back end (the one WebAssembly uses)"
+cargo test -p domvia-e2ee --features rust-crypto --locked
+
+step "independent WebCrypto implementation of the spec against the vectors"
+node --test spec/webcrypto-check/
+
+if [ -x fuzz/smoke.sh ]; then
+  step "fuzz smoke run"
+  fuzz/smoke.sh "${DOMVIA_FUZZ_SECONDS:-15}"
+fi
+
+step "all checks passed"
