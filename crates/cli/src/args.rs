@@ -1,0 +1,175 @@
+//! The command line, as clap parses it. Values the core validates (identifiers, key
+//! versions, padding) stay strings and numbers here and are parsed by the core, so their
+//! errors carry the core's codes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Encrypt, decrypt and inspect Domvia strong-privacy envelopes.
+///
+/// Keys are read only from a file or an environment variable, never from the command
+/// line (where `ps` would show them). Exit status: 0 on success, 1 when the operation
+/// failed (bad input, bad key, authentication failure), 2 when the command line is wrong.
+#[derive(Debug, Parser)]
+#[command(name = "domvia", version, about, long_about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate a fresh 256-bit key.
+    Keygen(KeygenArgs),
+    /// Seal a JSON payload into an envelope for one context.
+    Encrypt(EncryptArgs),
+    /// Open an envelope expected for one context and print its JSON payload.
+    Decrypt(DecryptArgs),
+    /// Show an envelope's visible header. Needs no key and shows nothing secret.
+    Inspect(InspectArgs),
+    /// Run the three seed examples (chat, call, realtime) end to end with fresh keys.
+    Demo,
+}
+
+/// How a key is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyFormat {
+    /// 43 characters of unpadded base64url.
+    Raw,
+    /// A JSON Web Key that WebCrypto's importKey("jwk", ...) accepts.
+    Jwk,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Output form of the key.
+    #[arg(long, value_enum, default_value_t = KeyFormat::Raw)]
+    pub(crate) format: KeyFormat,
+    /// Write the key to this new file (mode 0600) instead of standard output. An
+    /// existing file is never overwritten.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The kind of payload an envelope carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// A chat message: needs --room-id and --message-id.
+    Chat,
+    /// Call signaling: needs --call-id and --event-name.
+    Call,
+    /// A custom realtime event: needs --scope, --scope-id and --event-name.
+    Realtime,
+}
+
+/// The context an envelope is bound to. Which flags are needed depends on `--kind`.
+#[derive(Debug, Args)]
+pub(crate) struct ContextArgs {
+    /// What the envelope carries.
+    #[arg(long, value_enum)]
+    pub(crate) kind: KindArg,
+    /// Chat: the room.
+    #[arg(long, value_name = "ID", required_if_eq("kind", "chat"))]
+    pub(crate) room_id: Option<String>,
+    /// Chat: the message within the room.
+    #[arg(long, value_name = "ID", required_if_eq("kind", "chat"))]
+    pub(crate) message_id: Option<String>,
+    /// Call: the call.
+    #[arg(long, value_name = "ID", required_if_eq("kind", "call"))]
+    pub(crate) call_id: Option<String>,
+    /// Realtime: the scope, for example `delivery`.
+    #[arg(long, value_name = "SCOPE", required_if_eq("kind", "realtime"))]
+    pub(crate) scope: Option<String>,
+    /// Realtime: the object within the scope, for example `order-1001`.
+    #[arg(long, value_name = "ID", required_if_eq("kind", "realtime"))]
+    pub(crate) scope_id: Option<String>,
+    /// Call and realtime: the event, for example `call.offer`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_if_eq_any([("kind", "call"), ("kind", "realtime")])
+    )]
+    pub(crate) event_name: Option<String>,
+}
+
+/// Where the key comes from: exactly one source, never the command line itself.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct KeySourceArgs {
+    /// Read the key from this file: raw base64url or a JWK.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Read the key from this environment variable: raw base64url or a JWK.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) key_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncryptArgs {
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    #[command(flatten)]
+    pub(crate) key: KeySourceArgs,
+    /// The key id to label the envelope with (required for chat).
+    #[arg(long, value_name = "ID", required_if_eq("kind", "chat"))]
+    pub(crate) key_id: Option<String>,
+    /// The key version to label the envelope with (1 to 4294967295).
+    #[arg(long, value_name = "N")]
+    pub(crate) key_version: u64,
+    /// Pad the plaintext to hide its exact size: none, power-of-two or multiple:N.
+    #[arg(long, value_name = "POLICY", default_value = "none")]
+    pub(crate) padding: String,
+    /// The JSON payload file; standard input when absent or `-`. The payload is sealed
+    /// as compact JSON (whitespace removed, object members in sorted order).
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecryptArgs {
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    #[command(flatten)]
+    pub(crate) key: DecryptKeyArgs,
+    /// Refuse an envelope labelled with another key version.
+    #[arg(long, value_name = "N")]
+    pub(crate) expect_key_version: Option<u64>,
+    /// The envelope file; standard input when absent or `-`.
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+/// A single key, or a keyring that picks the version the envelope names.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct DecryptKeyArgs {
+    /// Read the key from this file: raw base64url or a JWK.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Read the key from this environment variable: raw base64url or a JWK.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) key_env: Option<String>,
+    /// Read a keyring export (domvia-keyring JSON) from this file.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) keyring_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The envelope file; standard input when absent or `-`.
+    #[arg(value_name = "INPUT")]
+    pub(crate) input: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

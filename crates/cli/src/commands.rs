@@ -1,0 +1,162 @@
+//! The `keygen`, `encrypt`, `decrypt` and `inspect` subcommands.
+//!
+//! Each command checks its flags first (context, key version, padding), then loads the
+//! key, then reads its input, so a mistyped flag is reported before anything is read.
+
+use domvia_e2ee::{AesGcmKey, Envelope, Padding, SealOptions};
+use serde_json::Value;
+
+use crate::args::{DecryptArgs, EncryptArgs, InspectArgs, KeyFormat, KeygenArgs};
+use crate::context::{key_label, key_version};
+use crate::error::CliError;
+use crate::input::read_input;
+use crate::keys::{load_key, write_new_key_file};
+use crate::output;
+
+/// The AES-GCM tag length: every ciphertext carries it (spec/envelope-v1.md section 4).
+const TAG_LEN: usize = 16;
+/// The plaintext's length prefix (spec/envelope-v1.md section 6).
+const LEN_PREFIX: usize = 4;
+/// What a ciphertext holds beyond the payload, at least.
+const OVERHEAD: usize = TAG_LEN + LEN_PREFIX;
+
+/// `domvia keygen`: a fresh key to standard output, or to a new file.
+///
+/// # Errors
+/// [`CliError::Exists`] or [`CliError::Io`] for `--out`.
+pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), CliError> {
+    let key = AesGcmKey::generate();
+    let secret = match args.format {
+        KeyFormat::Raw => key.export_raw(),
+        KeyFormat::Jwk => key.export_jwk(),
+    };
+    match &args.out {
+        None => output::line(&secret),
+        Some(path) => {
+            write_new_key_file(path, &secret)?;
+            output::note(&format!(
+                "wrote a new 256-bit key to {} (mode 0600)",
+                path.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// `domvia encrypt`: seals the JSON payload and prints the envelope's wire form.
+///
+/// # Errors
+/// Flag errors, key errors, input errors, [`CliError::PayloadNotJson`], or the core's
+/// [`domvia_e2ee::SealError`].
+pub(crate) fn encrypt(args: &EncryptArgs) -> Result<(), CliError> {
+    let context = args.context.to_context()?;
+    let label = key_label(args.key_id.as_deref(), args.key_version)?;
+    let padding: Padding = args.padding.parse()?;
+    let key = load_key(&args.key.source())?;
+    let input = read_input(args.input.as_deref())?;
+    let payload: Value =
+        serde_json::from_slice(&input.bytes).map_err(|e| CliError::PayloadNotJson {
+            place: input.place.clone(),
+            line: e.line(),
+            column: e.column(),
+        })?;
+    let options = SealOptions::with_padding(padding);
+    let envelope = domvia_e2ee::seal_json(&payload, &key, &context, &label, &options)?;
+    output::line(&envelope.to_json())
+}
+
+/// `domvia decrypt`: opens the envelope for the expected context and prints its payload.
+///
+/// # Errors
+/// Flag errors, key errors, input errors, [`CliError::Envelope`],
+/// [`CliError::KeyVersionMismatch`], or the core's [`domvia_e2ee::OpenError`].
+pub(crate) fn decrypt(args: &DecryptArgs) -> Result<(), CliError> {
+    let context = args.context.to_context()?;
+    let expected_version = args
+        .expect_key_version
+        .map(|v| key_version("expect-key-version", v))
+        .transpose()?;
+    let opener = args.key.load()?;
+    let envelope = read_envelope(args.input.as_deref())?;
+    let found = envelope.key_label().key_version;
+    if let Some(expected) = expected_version.filter(|expected| *expected != found) {
+        return Err(CliError::KeyVersionMismatch { expected, found });
+    }
+    let payload = opener.open(&envelope, &context)?;
+    output::json_line(&payload)
+}
+
+/// `domvia inspect`: the envelope's visible header, which needs no key.
+///
+/// # Errors
+/// Input errors or [`CliError::Envelope`].
+pub(crate) fn inspect(args: &InspectArgs) -> Result<(), CliError> {
+    let envelope = read_envelope(args.input.as_deref())?;
+    output::line(&header_json(&envelope))?;
+    output::note(
+        "this is the visible header only; no key was used and the payload stays encrypted",
+    );
+    Ok(())
+}
+
+fn read_envelope(path: Option<&std::path::Path>) -> Result<Envelope, CliError> {
+    let input = read_input(path)?;
+    Envelope::from_slice(&input.bytes).map_err(|source| CliError::Envelope {
+        place: input.place,
+        source,
+    })
+}
+
+/// The header as pretty JSON, members in the order of the wire form. Every value is a
+/// scalar, so writing the object by hand keeps that order without another dependency.
+fn header_json(envelope: &Envelope) -> String {
+    let label = envelope.key_label();
+    let ciphertext_bytes = envelope.ciphertext().len();
+    // The wire form holds the nonce exactly as it must be shown: canonical base64url.
+    let wire = envelope.to_value();
+    let fields = [
+        ("v", Value::from(envelope.version())),
+        ("suite", Value::from(envelope.suite().name())),
+        ("kind", Value::from(envelope.kind().as_str())),
+        (
+            "key_id",
+            label
+                .key_id
+                .as_ref()
+                .map_or(Value::Null, |id| Value::from(id.as_str())),
+        ),
+        ("key_version", Value::from(label.key_version.get())),
+        ("nonce", wire.get("nonce").cloned().unwrap_or(Value::Null)),
+        ("ciphertext_bytes", Value::from(ciphertext_bytes)),
+        (
+            "max_payload_bytes",
+            Value::from(ciphertext_bytes.saturating_sub(OVERHEAD)),
+        ),
+    ];
+    let members: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| format!("  {}: {value}", Value::from(*name)))
+        .collect();
+    format!("{{\n{}\n}}", members.join(",\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_pretty_json_in_wire_order() {
+        let n = "A".repeat(43);
+        let wire = format!(
+            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"call","kver":3,"nonce":"{n}","commit":"{n}","ct":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
+        );
+        let envelope = Envelope::from_json(&wire).unwrap();
+        let shown = header_json(&envelope);
+        let parsed: Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(parsed["key_id"], Value::Null);
+        assert_eq!(parsed["ciphertext_bytes"], 16);
+        assert_eq!(parsed["max_payload_bytes"], 0);
+        assert_eq!(parsed["nonce"], n.as_str());
+        assert!(shown.find("\"v\"") < shown.find("\"max_payload_bytes\""));
+    }
+}
