@@ -117,7 +117,10 @@ impl ChatContext {
     /// # Errors
     /// [`IdentifierError`] when either breaks the identifier rules.
     pub fn parse(room_id: &str, message_id: &str) -> Result<Self, IdentifierError> {
-        Ok(Self { room_id: room_id.parse()?, message_id: message_id.parse()? })
+        Ok(Self {
+            room_id: room_id.parse()?,
+            message_id: message_id.parse()?,
+        })
     }
 }
 
@@ -136,7 +139,10 @@ impl CallContext {
     /// # Errors
     /// [`IdentifierError`] when either breaks the identifier rules.
     pub fn parse(call_id: &str, event_name: &str) -> Result<Self, IdentifierError> {
-        Ok(Self { call_id: call_id.parse()?, event_name: event_name.parse()? })
+        Ok(Self {
+            call_id: call_id.parse()?,
+            event_name: event_name.parse()?,
+        })
     }
 }
 
@@ -207,13 +213,19 @@ impl KeyLabel {
     /// A label with a key id.
     #[must_use]
     pub fn new(key_id: KeyId, key_version: KeyVersion) -> Self {
-        Self { key_id: Some(key_id), key_version }
+        Self {
+            key_id: Some(key_id),
+            key_version,
+        }
     }
 
     /// A label without a key id (call and realtime envelopes in the seed's API).
     #[must_use]
     pub fn version_only(key_version: KeyVersion) -> Self {
-        Self { key_id: None, key_version }
+        Self {
+            key_id: None,
+            key_version,
+        }
     }
 
     /// Parses an optional key id and a version number.
@@ -332,7 +344,9 @@ mod tests {
         let ctx = Context::from(ChatContext::parse("r", "m1").unwrap());
         let aad = ctx.associated_data(&label(Some("k"), 258));
         let mut expected = b"domvia-e2ee".to_vec();
-        expected.extend_from_slice(&[1, 1, 1, 0, 1, b'k', 0, 0, 1, 2, 0, 1, b'r', 0, 2, b'm', b'1']);
+        expected.extend_from_slice(&[
+            1, 1, 1, 0, 1, b'k', 0, 0, 1, 2, 0, 1, b'r', 0, 2, b'm', b'1',
+        ]);
         assert_eq!(aad, expected);
     }
 
@@ -346,12 +360,8 @@ mod tests {
     #[test]
     fn shifting_bytes_between_fields_changes_the_aad() {
         // With a delimiter encoding, ("ab","c") and ("a","bc") could collide.
-        let a = Context::from(
-            RealtimeContext::parse("ab", "c", "e").unwrap(),
-        );
-        let b = Context::from(
-            RealtimeContext::parse("a", "bc", "e").unwrap(),
-        );
+        let a = Context::from(RealtimeContext::parse("ab", "c", "e").unwrap());
+        let b = Context::from(RealtimeContext::parse("a", "bc", "e").unwrap());
         let l = label(None, 1);
         assert_ne!(a.associated_data(&l), b.associated_data(&l));
     }

@@ -263,7 +263,10 @@ impl serde::Serialize for Envelope {
         }
         st.serialize_field("kver", &self.label.key_version.get())?;
         st.serialize_field("nonce", &Base64UrlUnpadded::encode_string(&self.nonce))?;
-        st.serialize_field("commit", &Base64UrlUnpadded::encode_string(&self.commitment))?;
+        st.serialize_field(
+            "commit",
+            &Base64UrlUnpadded::encode_string(&self.commitment),
+        )?;
         st.serialize_field("ct", &Base64UrlUnpadded::encode_string(&self.sealed))?;
         st.end()
     }
@@ -271,7 +274,9 @@ impl serde::Serialize for Envelope {
 
 impl<'de> serde::Deserialize<'de> for Envelope {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RawEnvelope::deserialize(d)?.check().map_err(de::Error::custom)
+        RawEnvelope::deserialize(d)?
+            .check()
+            .map_err(de::Error::custom)
     }
 }
 
@@ -392,7 +397,8 @@ impl<'a> RawEnvelope<'a> {
     }
 
     fn required(&mut self, member: &'static str) -> Result<Cow<'a, str>, Malformed> {
-        self.string(member)?.ok_or(Malformed::MissingMember { member })
+        self.string(member)?
+            .ok_or(Malformed::MissingMember { member })
     }
 
     fn check(mut self) -> Result<Envelope, EnvelopeError> {
@@ -413,11 +419,14 @@ impl<'a> RawEnvelope<'a> {
             return Err(Malformed::UnknownMember { member }.into());
         }
         let suite_name = self.required("suite")?;
-        let suite = Suite::from_name(&suite_name)
-            .ok_or_else(|| EnvelopeError::UnsupportedSuite { suite: clip(&suite_name) })?;
+        let suite =
+            Suite::from_name(&suite_name).ok_or_else(|| EnvelopeError::UnsupportedSuite {
+                suite: clip(&suite_name),
+            })?;
         let kind_name = self.required("kind")?;
-        let kind = Kind::from_name(&kind_name)
-            .ok_or_else(|| Malformed::UnknownKind { kind: clip(&kind_name) })?;
+        let kind = Kind::from_name(&kind_name).ok_or_else(|| Malformed::UnknownKind {
+            kind: clip(&kind_name),
+        })?;
         let key_id = self
             .string("kid")?
             .map(|s| s.parse::<KeyId>())
@@ -435,7 +444,17 @@ impl<'a> RawEnvelope<'a> {
         let nonce = fixed::<NONCE_LEN>("nonce", &self.required("nonce")?)?;
         let commitment = fixed::<COMMITMENT_LEN>("commit", &self.required("commit")?)?;
         let sealed = sealed(&self.required("ct")?)?;
-        Ok(Envelope { suite, kind, label: KeyLabel { key_id, key_version }, nonce, commitment, sealed })
+        Ok(Envelope {
+            suite,
+            kind,
+            label: KeyLabel {
+                key_id,
+                key_version,
+            },
+            nonce,
+            commitment,
+            sealed,
+        })
     }
 }
 
@@ -443,8 +462,14 @@ fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Ma
     let mut out = [0u8; N];
     // Reject by length first so a long string is not decoded at all.
     if text.len() != Base64UrlUnpadded::encoded_len(&out) {
-        let len = Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::NotBase64 { member })?.len();
-        return Err(Malformed::WrongLength { member, len, expected: "32" });
+        let len = Base64UrlUnpadded::decode_vec(text)
+            .map_err(|_| Malformed::NotBase64 { member })?
+            .len();
+        return Err(Malformed::WrongLength {
+            member,
+            len,
+            expected: "32",
+        });
     }
     Base64UrlUnpadded::decode(text, &mut out).map_err(|_| Malformed::NotBase64 { member })?;
     Ok(out)
@@ -455,12 +480,21 @@ fn sealed(text: &str) -> Result<Vec<u8>, Malformed> {
     const EXPECTED: &str = "16 to 16 842 772";
     let member = "ct";
     // Four characters carry three bytes; reject over-long text before decoding it.
-    if text.len() / 4 * 3 > MAX + 3 {
-        return Err(Malformed::WrongLength { member, len: text.len() / 4 * 3, expected: EXPECTED });
+    let decoded_len = (text.len() / 4).saturating_mul(3);
+    if decoded_len > MAX.saturating_add(3) {
+        return Err(Malformed::WrongLength {
+            member,
+            len: decoded_len,
+            expected: EXPECTED,
+        });
     }
     let bytes = Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::NotBase64 { member })?;
     if bytes.len() < TAG_LEN || bytes.len() > MAX {
-        return Err(Malformed::WrongLength { member, len: bytes.len(), expected: EXPECTED });
+        return Err(Malformed::WrongLength {
+            member,
+            len: bytes.len(),
+            expected: EXPECTED,
+        });
     }
     Ok(bytes)
 }
@@ -502,18 +536,42 @@ mod tests {
         assert_eq!(malformed("{"), Malformed::NotJson);
         assert_eq!(malformed("[1,2]"), Malformed::NotObject);
         assert_eq!(malformed("\"x\""), Malformed::NotObject);
-        assert_eq!(malformed(&env(r#","x":1"#)), Malformed::UnknownMember { member: "x".into() });
-        assert_eq!(malformed(&env(r#","kver":2"#)), Malformed::DuplicateMember { member: "kver" });
-        assert_eq!(malformed(r#"{"suite":"x"}"#), Malformed::MissingMember { member: "v" });
-        assert_eq!(malformed(r#"{"v":"1"}"#), Malformed::WrongType { member: "v" });
-        assert_eq!(malformed(r#"{"v":1.0}"#), Malformed::WrongType { member: "v" });
-        assert_eq!(malformed(&env("").replace(r#""kver":1"#, r#""kver":0"#)), Malformed::WrongType { member: "kver" });
+        assert_eq!(
+            malformed(&env(r#","x":1"#)),
+            Malformed::UnknownMember { member: "x".into() }
+        );
+        assert_eq!(
+            malformed(&env(r#","kver":2"#)),
+            Malformed::DuplicateMember { member: "kver" }
+        );
+        assert_eq!(
+            malformed(r#"{"suite":"x"}"#),
+            Malformed::MissingMember { member: "v" }
+        );
+        assert_eq!(
+            malformed(r#"{"v":"1"}"#),
+            Malformed::WrongType { member: "v" }
+        );
+        assert_eq!(
+            malformed(r#"{"v":1.0}"#),
+            Malformed::WrongType { member: "v" }
+        );
+        assert_eq!(
+            malformed(&env("").replace(r#""kver":1"#, r#""kver":0"#)),
+            Malformed::WrongType { member: "kver" }
+        );
         assert_eq!(
             malformed(&env("").replace(r#""kver":1"#, r#""kver":4294967296"#)),
             Malformed::WrongType { member: "kver" }
         );
-        assert_eq!(malformed(&env(r#","kid":"""#)).to_string(), "invalid key id: key id must not be empty");
-        assert_eq!(malformed(&env("").replace("chat", "sms")), Malformed::UnknownKind { kind: "sms".into() });
+        assert_eq!(
+            malformed(&env(r#","kid":"""#)).to_string(),
+            "invalid key id: key id must not be empty"
+        );
+        assert_eq!(
+            malformed(&env("").replace("chat", "sms")),
+            Malformed::UnknownKind { kind: "sms".into() }
+        );
     }
 
     #[test]
@@ -529,10 +587,27 @@ mod tests {
         let padded = env("").replace(&format!(r#""ct":"{CT}""#), &format!(r#""ct":"{CT}==""#));
         assert_eq!(malformed(&padded), Malformed::NotBase64 { member: "ct" });
         let short_nonce = env("").replacen(N, "AAAA", 1);
-        assert!(matches!(malformed(&short_nonce), Malformed::WrongLength { member: "nonce", len: 3, .. }));
+        assert!(matches!(
+            malformed(&short_nonce),
+            Malformed::WrongLength {
+                member: "nonce",
+                len: 3,
+                ..
+            }
+        ));
         let std_alphabet = env("").replacen(N, &"+".repeat(43), 1);
-        assert_eq!(malformed(&std_alphabet), Malformed::NotBase64 { member: "nonce" });
+        assert_eq!(
+            malformed(&std_alphabet),
+            Malformed::NotBase64 { member: "nonce" }
+        );
         let short_ct = env("").replace(&format!(r#""ct":"{CT}""#), r#""ct":"AAAA""#);
-        assert!(matches!(malformed(&short_ct), Malformed::WrongLength { member: "ct", len: 3, .. }));
+        assert!(matches!(
+            malformed(&short_ct),
+            Malformed::WrongLength {
+                member: "ct",
+                len: 3,
+                ..
+            }
+        ));
     }
 }

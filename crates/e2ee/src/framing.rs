@@ -22,7 +22,8 @@ pub const MAX_PADDING_MULTIPLE: u32 = 65_536;
 /// Bytes of the length prefix.
 pub(crate) const LEN_PREFIX: usize = 4;
 /// The largest framed plaintext: prefix, payload and the most padding any policy adds.
-pub(crate) const MAX_FRAMED_LEN: usize = MAX_PAYLOAD_LEN + LEN_PREFIX + MAX_PADDING_MULTIPLE as usize;
+pub(crate) const MAX_FRAMED_LEN: usize =
+    MAX_PAYLOAD_LEN + LEN_PREFIX + MAX_PADDING_MULTIPLE as usize;
 
 /// How much to pad the framed plaintext, to coarsen the size an observer sees.
 ///
@@ -106,7 +107,9 @@ impl core::str::FromStr for Padding {
             "power-of-two" => Ok(Self::PowerOfTwo),
             _ => match text.strip_prefix("multiple:").map(str::parse::<u64>) {
                 Some(Ok(m)) => Self::multiple(m),
-                _ => Err(PaddingError::Unknown { text: text.to_owned() }),
+                _ => Err(PaddingError::Unknown {
+                    text: text.to_owned(),
+                }),
             },
         }
     }
@@ -136,8 +139,11 @@ pub(crate) enum FramingFault {
 
 /// Returns the payload inside a framed plaintext.
 pub(crate) fn unframe(framed: &[u8]) -> Result<&[u8], FramingFault> {
-    let (prefix, rest) = framed.split_first_chunk::<LEN_PREFIX>().ok_or(FramingFault::Truncated)?;
-    let len = usize::try_from(u32::from_be_bytes(*prefix)).map_err(|_| FramingFault::LengthPastEnd)?;
+    let (prefix, rest) = framed
+        .split_first_chunk::<LEN_PREFIX>()
+        .ok_or(FramingFault::Truncated)?;
+    let len =
+        usize::try_from(u32::from_be_bytes(*prefix)).map_err(|_| FramingFault::LengthPastEnd)?;
     if len > rest.len() {
         return Err(FramingFault::LengthPastEnd);
     }
@@ -155,8 +161,14 @@ mod tests {
     #[test]
     fn unframe_checks_length_and_padding() {
         assert_eq!(unframe(&[0, 0, 0]), Err(FramingFault::Truncated));
-        assert_eq!(unframe(&[0, 0, 0, 2, b'x']), Err(FramingFault::LengthPastEnd));
-        assert_eq!(unframe(&[0, 0, 0, 1, b'x', 0, 1]), Err(FramingFault::NonZeroPadding));
+        assert_eq!(
+            unframe(&[0, 0, 0, 2, b'x']),
+            Err(FramingFault::LengthPastEnd)
+        );
+        assert_eq!(
+            unframe(&[0, 0, 0, 1, b'x', 0, 1]),
+            Err(FramingFault::NonZeroPadding)
+        );
         assert_eq!(unframe(&[0, 0, 0, 1, b'x', 0, 0]), Ok(&b"x"[..]));
         assert_eq!(unframe(&[0, 0, 0, 0]), Ok(&b""[..]));
     }

@@ -71,10 +71,17 @@ fn validate(what: &'static str, value: &str) -> Result<(), IdentifierError> {
         return Err(IdentifierError::Empty { what });
     }
     if value.len() > MAX_IDENTIFIER_LEN {
-        return Err(IdentifierError::TooLong { what, len: value.len() });
+        return Err(IdentifierError::TooLong {
+            what,
+            len: value.len(),
+        });
     }
     if let Some((at, c)) = value.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(IdentifierError::ControlCharacter { what, code_point: u32::from(c), at });
+        return Err(IdentifierError::ControlCharacter {
+            what,
+            code_point: u32::from(c),
+            at,
+        });
     }
     Ok(())
 }
@@ -221,7 +228,9 @@ impl KeyVersion {
             .ok()
             .and_then(NonZeroU32::new)
             .map(Self)
-            .ok_or(KeyVersionError::OutOfRange { value: i128::from(value) })
+            .ok_or(KeyVersionError::OutOfRange {
+                value: i128::from(value),
+            })
     }
 
     /// The version as an integer.
@@ -241,7 +250,9 @@ impl TryFrom<i64> for KeyVersion {
     type Error = KeyVersionError;
     fn try_from(value: i64) -> Result<Self, Self::Error> {
         u64::try_from(value)
-            .map_err(|_| KeyVersionError::OutOfRange { value: i128::from(value) })
+            .map_err(|_| KeyVersionError::OutOfRange {
+                value: i128::from(value),
+            })
             .and_then(Self::new)
     }
 }
@@ -302,14 +313,27 @@ mod tests {
         let too_long = "é".repeat(128); // 256 bytes
         assert_eq!(
             too_long.parse::<ScopeId>(),
-            Err(IdentifierError::TooLong { what: "scope id", len: 256 })
+            Err(IdentifierError::TooLong {
+                what: "scope id",
+                len: 256
+            })
         );
         assert_eq!(
             "ab\u{7f}".parse::<EventName>(),
-            Err(IdentifierError::ControlCharacter { what: "event name", code_point: 0x7f, at: 2 })
+            Err(IdentifierError::ControlCharacter {
+                what: "event name",
+                code_point: 0x7f,
+                at: 2
+            })
         );
-        assert!("x\u{85}".parse::<KeyId>().is_err(), "C1 controls are rejected");
-        assert!("room 42 ✓ — ok".parse::<RoomId>().is_ok(), "spaces and non-ASCII are fine");
+        assert!(
+            "x\u{85}".parse::<KeyId>().is_err(),
+            "C1 controls are rejected"
+        );
+        assert!(
+            "room 42 ✓ — ok".parse::<RoomId>().is_ok(),
+            "spaces and non-ASCII are fine"
+        );
         assert!(
             serde_json::from_str::<MessageId>("\"\\u0000\"").is_err(),
             "deserialization validates"
@@ -321,7 +345,12 @@ mod tests {
         assert!(KeyVersion::new(0).is_err());
         assert!(KeyVersion::new(u64::from(u32::MAX) + 1).is_err());
         assert!(KeyVersion::try_from(-1_i64).is_err());
-        assert_eq!(KeyVersion::new(u64::from(u32::MAX)).ok().and_then(KeyVersion::next), None);
+        assert_eq!(
+            KeyVersion::new(u64::from(u32::MAX))
+                .ok()
+                .and_then(KeyVersion::next),
+            None
+        );
         assert_eq!("7".parse::<KeyVersion>().map(KeyVersion::get), Ok(7));
         assert!("x".parse::<KeyVersion>().is_err());
         assert!(serde_json::from_str::<KeyVersion>("0").is_err());

@@ -82,7 +82,7 @@ impl AesGcmKey {
     #[cfg(os_rng)]
     #[must_use]
     pub fn generate() -> Self {
-        crate::rng::with_system_rng(|rng| Self::generate_with_rng(rng))
+        crate::rng::with_system_rng(Self::generate_with_rng)
     }
 
     /// A fresh key from `rng`. Use a cryptographically secure generator; a fixed one is
@@ -146,9 +146,11 @@ impl AesGcmKey {
         }
         let jwk: Jwk = serde_json::from_str(jwk).map_err(|_| KeyImportError::NotJwk)?;
         let check = |member, expected, found: Option<String>| match found {
-            Some(found) if found != expected => {
-                Err(KeyImportError::JwkMismatch { member, expected, found })
-            }
+            Some(found) if found != expected => Err(KeyImportError::JwkMismatch {
+                member,
+                expected,
+                found,
+            }),
             _ => Ok(()),
         };
         check("kty", "oct", Some(jwk.kty))?;
@@ -206,19 +208,31 @@ mod tests {
     #[test]
     fn raw_import_rejects_bad_input() {
         assert_eq!(AesGcmKey::import_raw("!!!"), Err(KeyImportError::NotBase64));
-        assert_eq!(AesGcmKey::import_raw("AAAA"), Err(KeyImportError::WrongLength { len: 3 }));
+        assert_eq!(
+            AesGcmKey::import_raw("AAAA"),
+            Err(KeyImportError::WrongLength { len: 3 })
+        );
         let long = Base64UrlUnpadded::encode_string(&[1u8; 33]);
-        assert_eq!(AesGcmKey::import_raw(&long), Err(KeyImportError::WrongLength { len: 33 }));
+        assert_eq!(
+            AesGcmKey::import_raw(&long),
+            Err(KeyImportError::WrongLength { len: 33 })
+        );
         let padded = format!("{}=", Base64UrlUnpadded::encode_string(&[1u8; 32]));
         assert!(AesGcmKey::import_raw(&padded).is_err());
         // The standard alphabet's '+' and '/' are not base64url.
         let std_alpha = "+".repeat(43);
-        assert_eq!(AesGcmKey::import_raw(&std_alpha), Err(KeyImportError::NotBase64));
+        assert_eq!(
+            AesGcmKey::import_raw(&std_alpha),
+            Err(KeyImportError::NotBase64)
+        );
         // Non-canonical last character (unused bits set).
         let mut canon = Base64UrlUnpadded::encode_string(&[0u8; 32]);
         canon.pop();
         canon.push('B');
-        assert_eq!(AesGcmKey::import_raw(&canon), Err(KeyImportError::NotBase64));
+        assert_eq!(
+            AesGcmKey::import_raw(&canon),
+            Err(KeyImportError::NotBase64)
+        );
     }
 
     #[test]
@@ -238,7 +252,10 @@ mod tests {
             Err(KeyImportError::JwkMismatch { member: "alg", .. })
         ));
         assert_eq!(AesGcmKey::import_jwk("[]"), Err(KeyImportError::NotJwk));
-        assert_eq!(AesGcmKey::import_jwk(r#"{"kty":"oct"}"#), Err(KeyImportError::NotJwk));
+        assert_eq!(
+            AesGcmKey::import_jwk(r#"{"kty":"oct"}"#),
+            Err(KeyImportError::NotJwk)
+        );
     }
 
     #[test]
@@ -250,7 +267,13 @@ mod tests {
 
     #[test]
     fn equality_compares_material() {
-        assert_ne!(AesGcmKey::from_bytes([1; 32]), AesGcmKey::from_bytes([2; 32]));
-        assert_eq!(AesGcmKey::from_bytes([1; 32]), AesGcmKey::from_bytes([1; 32]).clone());
+        assert_ne!(
+            AesGcmKey::from_bytes([1; 32]),
+            AesGcmKey::from_bytes([2; 32])
+        );
+        assert_eq!(
+            AesGcmKey::from_bytes([1; 32]),
+            AesGcmKey::from_bytes([1; 32]).clone()
+        );
     }
 }

@@ -83,7 +83,9 @@ pub enum KeyringError {
         key_version: KeyVersion,
     },
     /// The current version cannot be retired; rotate first.
-    #[error("version {key_version} is the current version of key id {key_id}; rotate before retiring it")]
+    #[error(
+        "version {key_version} is the current version of key id {key_id}; rotate before retiring it"
+    )]
     RetireCurrent {
         /// The key id.
         key_id: KeyId,
@@ -126,7 +128,9 @@ pub enum ExportProblem {
         key_id: KeyId,
     },
     /// The current version is not among the versions, or `highest` is below one of them.
-    #[error("key id {key_id}: current must be one of the versions and highest at least every version")]
+    #[error(
+        "key id {key_id}: current must be one of the versions and highest at least every version"
+    )]
     Inconsistent {
         /// The key id.
         key_id: KeyId,
@@ -188,7 +192,14 @@ impl Keyring {
         }
         let v = KeyVersion::FIRST;
         let versions = BTreeMap::from([(v, AesGcmKey::generate_with_rng(rng))]);
-        self.entries.insert(key_id, Entry { current: v, highest: v, versions });
+        self.entries.insert(
+            key_id,
+            Entry {
+                current: v,
+                highest: v,
+                versions,
+            },
+        );
         Ok(v)
     }
 
@@ -207,7 +218,11 @@ impl Keyring {
         match self.entries.get_mut(&key_id) {
             None => {
                 let versions = BTreeMap::from([(key_version, key)]);
-                let entry = Entry { current: key_version, highest: key_version, versions };
+                let entry = Entry {
+                    current: key_version,
+                    highest: key_version,
+                    versions,
+                };
                 self.entries.insert(key_id, entry);
             }
             Some(entry) => {
@@ -215,7 +230,10 @@ impl Keyring {
                     if *existing == key {
                         return Ok(());
                     }
-                    return Err(KeyringError::VersionConflict { key_id, key_version });
+                    return Err(KeyringError::VersionConflict {
+                        key_id,
+                        key_version,
+                    });
                 }
                 entry.versions.insert(key_version, key);
                 entry.current = entry.current.max(key_version);
@@ -248,8 +266,12 @@ impl Keyring {
         let next = entry
             .highest
             .next()
-            .ok_or_else(|| KeyringError::VersionsExhausted { key_id: key_id.clone() })?;
-        entry.versions.insert(next, AesGcmKey::generate_with_rng(rng));
+            .ok_or_else(|| KeyringError::VersionsExhausted {
+                key_id: key_id.clone(),
+            })?;
+        entry
+            .versions
+            .insert(next, AesGcmKey::generate_with_rng(rng));
         entry.current = next;
         entry.highest = next;
         Ok(next)
@@ -263,13 +285,19 @@ impl Keyring {
     pub fn retire(&mut self, key_id: &KeyId, key_version: KeyVersion) -> Result<(), KeyringError> {
         let entry = self.entry_mut(key_id)?;
         if entry.current == key_version {
-            return Err(KeyringError::RetireCurrent { key_id: key_id.clone(), key_version });
+            return Err(KeyringError::RetireCurrent {
+                key_id: key_id.clone(),
+                key_version,
+            });
         }
         entry
             .versions
             .remove(&key_version)
             .map(drop)
-            .ok_or_else(|| KeyringError::UnknownVersion { key_id: key_id.clone(), key_version })
+            .ok_or_else(|| KeyringError::UnknownVersion {
+                key_id: key_id.clone(),
+                key_version,
+            })
     }
 
     /// Forgets every version of `key_id` older than `keep_from` (a retention policy);
@@ -297,14 +325,19 @@ impl Keyring {
         self.entries
             .remove(key_id)
             .map(drop)
-            .ok_or_else(|| KeyringError::UnknownKeyId { key_id: key_id.clone() })
+            .ok_or_else(|| KeyringError::UnknownKeyId {
+                key_id: key_id.clone(),
+            })
     }
 
     /// The current version of `key_id` and its key.
     #[must_use]
     pub fn current(&self, key_id: &KeyId) -> Option<(KeyVersion, &AesGcmKey)> {
         let entry = self.entries.get(key_id)?;
-        entry.versions.get(&entry.current).map(|k| (entry.current, k))
+        entry
+            .versions
+            .get(&entry.current)
+            .map(|k| (entry.current, k))
     }
 
     /// One version of `key_id`.
@@ -320,13 +353,18 @@ impl Keyring {
 
     /// The versions held for `key_id`, oldest first.
     pub fn versions(&self, key_id: &KeyId) -> impl Iterator<Item = KeyVersion> + '_ {
-        self.entries.get(key_id).into_iter().flat_map(|e| e.versions.keys().copied())
+        self.entries
+            .get(key_id)
+            .into_iter()
+            .flat_map(|e| e.versions.keys().copied())
     }
 
     fn entry_mut(&mut self, key_id: &KeyId) -> Result<&mut Entry, KeyringError> {
         self.entries
             .get_mut(key_id)
-            .ok_or_else(|| KeyringError::UnknownKeyId { key_id: key_id.clone() })
+            .ok_or_else(|| KeyringError::UnknownKeyId {
+                key_id: key_id.clone(),
+            })
     }
 
     /// Seals with the current version of `key_id`, labelled with that id and version.
@@ -341,7 +379,9 @@ impl Keyring {
         context: &Context,
         options: &SealOptions,
     ) -> Result<Envelope, SealError> {
-        crate::rng::with_system_rng(|rng| self.seal_json_with_rng(payload, key_id, context, options, rng))
+        crate::rng::with_system_rng(|rng| {
+            self.seal_json_with_rng(payload, key_id, context, options, rng)
+        })
     }
 
     /// [`Keyring::seal_json`] with the caller's generator.
@@ -356,8 +396,9 @@ impl Keyring {
         options: &SealOptions,
         rng: &mut R,
     ) -> Result<Envelope, SealError> {
-        let (version, key) =
-            self.current(key_id).ok_or_else(|| SealError::UnknownKey { key_id: key_id.clone() })?;
+        let (version, key) = self.current(key_id).ok_or_else(|| SealError::UnknownKey {
+            key_id: key_id.clone(),
+        })?;
         let label = KeyLabel::new(key_id.clone(), version);
         seal_ref(payload, key, context.into(), &label, options, rng)
     }
@@ -402,11 +443,18 @@ impl Keyring {
                 versions: e
                     .versions
                     .iter()
-                    .map(|(v, k)| ExportedVersion { kver: *v, key: k.export_raw() })
+                    .map(|(v, k)| ExportedVersion {
+                        kver: *v,
+                        key: k.export_raw(),
+                    })
                     .collect(),
             })
             .collect();
-        KeyringExport { format: EXPORT_FORMAT.to_owned(), v: 1, keys }
+        KeyringExport {
+            format: EXPORT_FORMAT.to_owned(),
+            v: 1,
+            keys,
+        }
     }
 
     /// Rebuilds a keyring from an export, checking it whole before accepting any of it.
@@ -426,20 +474,34 @@ impl Keyring {
             let mut versions = BTreeMap::new();
             for v in &k.versions {
                 let key = AesGcmKey::import_raw(&v.key).map_err(|source| {
-                    invalid(ExportProblem::Key { key_id: k.kid.clone(), key_version: v.kver, source })
+                    invalid(ExportProblem::Key {
+                        key_id: k.kid.clone(),
+                        key_version: v.kver,
+                        source,
+                    })
                 })?;
                 if versions.insert(v.kver, key).is_some() {
-                    return Err(invalid(ExportProblem::Duplicate { key_id: k.kid.clone() }));
+                    return Err(invalid(ExportProblem::Duplicate {
+                        key_id: k.kid.clone(),
+                    }));
                 }
             }
-            let consistent = versions.contains_key(&k.current)
-                && versions.keys().all(|v| *v <= k.highest);
+            let consistent =
+                versions.contains_key(&k.current) && versions.keys().all(|v| *v <= k.highest);
             if !consistent {
-                return Err(invalid(ExportProblem::Inconsistent { key_id: k.kid.clone() }));
+                return Err(invalid(ExportProblem::Inconsistent {
+                    key_id: k.kid.clone(),
+                }));
             }
-            let entry = Entry { current: k.current, highest: k.highest, versions };
+            let entry = Entry {
+                current: k.current,
+                highest: k.highest,
+                versions,
+            };
             if entries.insert(k.kid.clone(), entry).is_some() {
-                return Err(invalid(ExportProblem::Duplicate { key_id: k.kid.clone() }));
+                return Err(invalid(ExportProblem::Duplicate {
+                    key_id: k.kid.clone(),
+                }));
             }
         }
         Ok(Self { entries })
@@ -450,7 +512,10 @@ impl core::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let mut m = f.debug_map();
         for (id, e) in &self.entries {
-            m.entry(id, &format_args!("current {} of {:?}", e.current, e.versions.keys()));
+            m.entry(
+                id,
+                &format_args!("current {} of {:?}", e.current, e.versions.keys()),
+            );
         }
         m.finish()
     }
@@ -500,8 +565,9 @@ impl KeyringExport {
     /// # Errors
     /// [`KeyringError::InvalidExport`] with [`ExportProblem::NotAnExport`].
     pub fn from_json(text: &str) -> Result<Self, KeyringError> {
-        serde_json::from_str(text)
-            .map_err(|_| KeyringError::InvalidExport { problem: ExportProblem::NotAnExport })
+        serde_json::from_str(text).map_err(|_| KeyringError::InvalidExport {
+            problem: ExportProblem::NotAnExport,
+        })
     }
 
     /// How many keys (all versions of all ids) the export holds.
@@ -531,11 +597,26 @@ mod tests {
         ring.generate(id("a")).unwrap();
         let v2 = ring.rotate(&id("a")).unwrap();
         ring.retire(&id("a"), KeyVersion::FIRST).unwrap();
-        assert_eq!(ring.retire(&id("a"), v2), Err(KeyringError::RetireCurrent { key_id: id("a"), key_version: v2 }));
+        assert_eq!(
+            ring.retire(&id("a"), v2),
+            Err(KeyringError::RetireCurrent {
+                key_id: id("a"),
+                key_version: v2
+            })
+        );
         let v3 = ring.rotate(&id("a")).unwrap();
         assert_eq!(v3.get(), 3);
-        assert_eq!(ring.versions(&id("a")).map(KeyVersion::get).collect::<Vec<_>>(), [2, 3]);
-        assert_eq!(ring.retire_older_than(&id("a"), KeyVersion::new(9).unwrap()).unwrap(), 1);
+        assert_eq!(
+            ring.versions(&id("a"))
+                .map(KeyVersion::get)
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(
+            ring.retire_older_than(&id("a"), KeyVersion::new(9).unwrap())
+                .unwrap(),
+            1
+        );
         assert_eq!(ring.current(&id("a")).map(|(v, _)| v), Some(v3));
     }
 
@@ -545,7 +626,10 @@ mod tests {
         assert_eq!(ring.rotate(&id("x")).unwrap_err().code(), "unknown_key");
         ring.generate(id("x")).unwrap();
         assert_eq!(ring.generate(id("x")).unwrap_err().code(), "key_id_exists");
-        assert!(matches!(ring.retire(&id("x"), KeyVersion::new(5).unwrap()), Err(KeyringError::UnknownVersion { .. })));
+        assert!(matches!(
+            ring.retire(&id("x"), KeyVersion::new(5).unwrap()),
+            Err(KeyringError::UnknownVersion { .. })
+        ));
         assert!(ring.remove(&id("x")).is_ok());
         assert!(ring.remove(&id("x")).is_err());
     }
@@ -554,13 +638,23 @@ mod tests {
     fn insert_keeps_history_and_refuses_conflicts() {
         let mut ring = Keyring::new();
         let v3 = KeyVersion::new(3).unwrap();
-        ring.insert(id("r"), v3, AesGcmKey::from_bytes([3; 32])).unwrap();
-        ring.insert(id("r"), KeyVersion::FIRST, AesGcmKey::from_bytes([1; 32])).unwrap();
-        assert_eq!(ring.current(&id("r")).map(|(v, _)| v), Some(v3), "older share does not become current");
-        ring.insert(id("r"), v3, AesGcmKey::from_bytes([3; 32])).unwrap();
+        ring.insert(id("r"), v3, AesGcmKey::from_bytes([3; 32]))
+            .unwrap();
+        ring.insert(id("r"), KeyVersion::FIRST, AesGcmKey::from_bytes([1; 32]))
+            .unwrap();
+        assert_eq!(
+            ring.current(&id("r")).map(|(v, _)| v),
+            Some(v3),
+            "older share does not become current"
+        );
+        ring.insert(id("r"), v3, AesGcmKey::from_bytes([3; 32]))
+            .unwrap();
         assert_eq!(
             ring.insert(id("r"), v3, AesGcmKey::from_bytes([4; 32])),
-            Err(KeyringError::VersionConflict { key_id: id("r"), key_version: v3 })
+            Err(KeyringError::VersionConflict {
+                key_id: id("r"),
+                key_version: v3
+            })
         );
     }
 
@@ -579,10 +673,20 @@ mod tests {
 
         let bad_current = json.replacen(r#""current":2"#, r#""current":7"#, 1);
         let e = Keyring::import(&KeyringExport::from_json(&bad_current).unwrap()).unwrap_err();
-        assert!(matches!(e, KeyringError::InvalidExport { problem: ExportProblem::Inconsistent { .. } }));
+        assert!(matches!(
+            e,
+            KeyringError::InvalidExport {
+                problem: ExportProblem::Inconsistent { .. }
+            }
+        ));
         let other = json.replacen("domvia-keyring", "other", 1);
         let e = Keyring::import(&KeyringExport::from_json(&other).unwrap()).unwrap_err();
-        assert!(matches!(e, KeyringError::InvalidExport { problem: ExportProblem::UnsupportedFormat { .. } }));
+        assert!(matches!(
+            e,
+            KeyringError::InvalidExport {
+                problem: ExportProblem::UnsupportedFormat { .. }
+            }
+        ));
         assert!(KeyringExport::from_json("{}").is_err());
     }
 }

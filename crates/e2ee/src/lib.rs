@@ -61,9 +61,9 @@ pub use ident::{
 };
 pub use key::{AesGcmKey, KeyImportError};
 pub use keyring::{ExportProblem, Keyring, KeyringError, KeyringExport};
+pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_json};
 #[cfg(os_rng)]
 pub use kinds::{encrypt_call_signal_json, encrypt_chat_json, encrypt_realtime_json};
-pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_json};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
 #[cfg(os_rng)]
 pub use seal::seal_json;

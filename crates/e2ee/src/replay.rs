@@ -58,7 +58,11 @@ impl ReplayGuard {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        Self { capacity, order: VecDeque::new(), seen: HashSet::new() }
+        Self {
+            capacity,
+            order: VecDeque::new(),
+            seen: HashSet::new(),
+        }
     }
 
     /// How many envelopes the guard remembers now.
@@ -103,8 +107,15 @@ impl ReplayGuard {
         self.accept(envelope, &opened)
     }
 
-    fn accept<T: DeserializeOwned>(&mut self, envelope: &Envelope, opened: &Opened) -> Result<T, OpenError> {
-        let digest = Sha256::new().chain_update(&opened.aad).chain_update(envelope.nonce()).finalize();
+    fn accept<T: DeserializeOwned>(
+        &mut self,
+        envelope: &Envelope,
+        opened: &Opened,
+    ) -> Result<T, OpenError> {
+        let digest = Sha256::new()
+            .chain_update(&opened.aad)
+            .chain_update(envelope.nonce())
+            .finalize();
         let mut fp = Fingerprint::default();
         fp.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
         if self.seen.contains(&fp) {
@@ -113,10 +124,10 @@ impl ReplayGuard {
         // Parse before remembering: an envelope whose payload is not of type T is not
         // accepted, and may be retried with the right type.
         let payload = opened.payload()?;
-        if self.order.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
+        if self.order.len() >= self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
         }
         self.order.push_back(fp);
         self.seen.insert(fp);

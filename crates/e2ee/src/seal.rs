@@ -117,7 +117,9 @@ pub enum OpenError {
     InvalidPlaintext,
     /// The authenticated payload is not JSON of the expected type. The payload itself is
     /// never included in the error.
-    #[error("the decrypted payload is not JSON of the expected type (line {line}, column {column})")]
+    #[error(
+        "the decrypted payload is not JSON of the expected type (line {line}, column {column})"
+    )]
     InvalidPayload {
         /// Line of the first problem in the payload.
         line: usize,
@@ -185,7 +187,9 @@ pub fn seal_json<T: Serialize + ?Sized>(
     label: &KeyLabel,
     options: &SealOptions,
 ) -> Result<Envelope, SealError> {
-    crate::rng::with_system_rng(|rng| seal_json_with_rng(payload, key, context, label, options, rng))
+    crate::rng::with_system_rng(|rng| {
+        seal_json_with_rng(payload, key, context, label, options, rng)
+    })
 }
 
 /// [`seal_json`] with the caller's generator for the 32-byte nonce.
@@ -218,9 +222,15 @@ pub(crate) fn seal_ref<T: Serialize + ?Sized, R: CryptoRng + ?Sized>(
     serde_json::to_writer(&mut w, payload).map_err(|source| SealError::Payload { source })?;
     let len = w.0.len().saturating_sub(LEN_PREFIX);
     if len > MAX_PAYLOAD_LEN {
-        return Err(SealError::PayloadTooLarge { len, max: MAX_PAYLOAD_LEN });
+        return Err(SealError::PayloadTooLarge {
+            len,
+            max: MAX_PAYLOAD_LEN,
+        });
     }
-    let prefix = u32::try_from(len).map_err(|_| SealError::PayloadTooLarge { len, max: MAX_PAYLOAD_LEN })?;
+    let prefix = u32::try_from(len).map_err(|_| SealError::PayloadTooLarge {
+        len,
+        max: MAX_PAYLOAD_LEN,
+    })?;
     if let Some(p) = w.0.first_chunk_mut::<LEN_PREFIX>() {
         *p = prefix.to_be_bytes();
     }
@@ -270,12 +280,14 @@ pub(crate) struct Opened {
 impl Opened {
     pub(crate) fn payload<T: DeserializeOwned>(&self) -> Result<T, OpenError> {
         let payload = unframe(&self.framed).map_err(|fault| match fault {
-            FramingFault::Truncated | FramingFault::LengthPastEnd | FramingFault::NonZeroPadding => {
-                OpenError::InvalidPlaintext
-            }
+            FramingFault::Truncated
+            | FramingFault::LengthPastEnd
+            | FramingFault::NonZeroPadding => OpenError::InvalidPlaintext,
         })?;
-        serde_json::from_slice(payload)
-            .map_err(|e| OpenError::InvalidPayload { line: e.line(), column: e.column() })
+        serde_json::from_slice(payload).map_err(|e| OpenError::InvalidPayload {
+            line: e.line(),
+            column: e.column(),
+        })
     }
 }
 
@@ -286,14 +298,17 @@ pub(crate) fn open_framed(
     context: ContextRef<'_>,
 ) -> Result<Opened, OpenError> {
     if envelope.kind != context.kind() {
-        return Err(OpenError::KindMismatch { expected: context.kind(), found: envelope.kind });
+        return Err(OpenError::KindMismatch {
+            expected: context.kind(),
+            found: envelope.kind,
+        });
     }
     let secrets = key.prk().expand(envelope.suite.byte(), &envelope.nonce);
     if !bool::from(secrets.commitment.ct_eq(&envelope.commitment)) {
         return Err(OpenError::Authentication);
     }
     let aad = context.associated_data(envelope.suite, &envelope.label);
-    let framed =
-        active::open(&secrets.key, &aad, &envelope.sealed).map_err(|_| OpenError::Authentication)?;
+    let framed = active::open(&secrets.key, &aad, &envelope.sealed)
+        .map_err(|_| OpenError::Authentication)?;
     Ok(Opened { framed, aad })
 }

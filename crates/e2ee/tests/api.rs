@@ -2,13 +2,22 @@
 //! payloads, keyrings, the replay guard, padding, and every failure an application can
 //! meet.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a failed assumption should stop the test loudly"
+)]
+
 use std::collections::BTreeMap;
 
 use domvia_e2ee::{
-    AesGcmKey, CallContext, ChatContext, Context, Envelope, KeyId, KeyLabel, KeyVersion,
-    Keyring, OpenError, Padding, RealtimeContext, ReplayGuard, SealOptions,
-    decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_json, encrypt_call_signal_json,
-    encrypt_chat_json, encrypt_realtime_json, open_json, seal_json,
+    AesGcmKey, CallContext, ChatContext, Context, Envelope, KeyId, KeyLabel, KeyVersion, Keyring,
+    OpenError, Padding, RealtimeContext, ReplayGuard, SealOptions, decrypt_call_signal_json,
+    decrypt_chat_json, decrypt_realtime_json, encrypt_call_signal_json, encrypt_chat_json,
+    encrypt_realtime_json, open_json, seal_json,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -37,7 +46,13 @@ fn seed_example_private_chat() {
         &ChatContext::parse("room-42", "msg-1").unwrap(),
     )
     .unwrap();
-    assert_eq!(message, ChatMessage { body: "Private message".into(), sender_id: "user-1".into() });
+    assert_eq!(
+        message,
+        ChatMessage {
+            body: "Private message".into(),
+            sender_id: "user-1".into()
+        }
+    );
 }
 
 #[test]
@@ -88,12 +103,25 @@ fn label() -> KeyLabel {
 fn errors_never_quote_the_payload() {
     let key = AesGcmKey::generate();
     let ctx = chat("room-42", "msg-1");
-    let env = seal_json(&json!({"body": "TOP-SECRET"}), &key, &ctx, &label(), &SealOptions::default()).unwrap();
+    let env = seal_json(
+        &json!({"body": "TOP-SECRET"}),
+        &key,
+        &ctx,
+        &label(),
+        &SealOptions::default(),
+    )
+    .unwrap();
     let err = open_json::<u32>(&env, &key, &ctx).unwrap_err();
     assert_eq!(err.code(), "invalid_payload");
     let shown = format!("{err} {err:?}");
-    assert!(!shown.contains("TOP-SECRET") && !shown.contains("body"), "{shown}");
-    assert!(!format!("{env:?}").contains(&env.to_json()[60..80]), "Debug hides the ciphertext");
+    assert!(
+        !shown.contains("TOP-SECRET") && !shown.contains("body"),
+        "{shown}"
+    );
+    assert!(
+        !format!("{env:?}").contains(&env.to_json()[60..80]),
+        "Debug hides the ciphertext"
+    );
 }
 
 #[test]
@@ -103,7 +131,10 @@ fn kind_mismatch_is_reported_without_a_key_check() {
     let call = CallContext::parse("r", "m").unwrap();
     let err = decrypt_call_signal_json::<Value>(&env, &key, &call).unwrap_err();
     assert!(matches!(err, OpenError::KindMismatch { .. }));
-    assert_eq!(err.to_string(), "the envelope is a chat envelope; expected call");
+    assert_eq!(
+        err.to_string(),
+        "the envelope is a chat envelope; expected call"
+    );
 }
 
 #[test]
@@ -124,11 +155,28 @@ fn padding_hides_sizes_within_a_bucket() {
     let ctx = chat("r", "m");
     let opts = SealOptions::with_padding(Padding::multiple(256).unwrap());
     let short = seal_json(&json!({"body": "ok"}), &key, &ctx, &label(), &opts).unwrap();
-    let long = seal_json(&json!({"body": "a much longer message body"}), &key, &ctx, &label(), &opts).unwrap();
+    let long = seal_json(
+        &json!({"body": "a much longer message body"}),
+        &key,
+        &ctx,
+        &label(),
+        &opts,
+    )
+    .unwrap();
     assert_eq!(short.ciphertext().len(), 256 + 16);
     assert_eq!(short.ciphertext().len(), long.ciphertext().len());
-    assert_eq!(open_json::<Value>(&short, &key, &ctx).unwrap()["body"], "ok");
-    let pow2 = seal_json(&"x".repeat(100), &key, &ctx, &label(), &SealOptions::with_padding(Padding::PowerOfTwo)).unwrap();
+    assert_eq!(
+        open_json::<Value>(&short, &key, &ctx).unwrap()["body"],
+        "ok"
+    );
+    let pow2 = seal_json(
+        &"x".repeat(100),
+        &key,
+        &ctx,
+        &label(),
+        &SealOptions::with_padding(Padding::PowerOfTwo),
+    )
+    .unwrap();
     assert_eq!(pow2.ciphertext().len(), 128 + 16);
 }
 
@@ -144,25 +192,47 @@ fn rotation_removed_member_cannot_read_new_messages() {
     bob.insert(room.clone(), v1, k1.clone()).unwrap();
     let mut mallory = Keyring::new();
     mallory.insert(room.clone(), v1, k1).unwrap();
-    let before = alice.seal_json(&json!("before"), &room, &ctx, &SealOptions::default()).unwrap();
+    let before = alice
+        .seal_json(&json!("before"), &room, &ctx, &SealOptions::default())
+        .unwrap();
 
     // Mallory is removed: rotate and share version 2 with Bob only.
     let v2 = alice.rotate(&room).unwrap();
-    bob.insert(room.clone(), v2, alice.key(&room, v2).unwrap().clone()).unwrap();
-    let after = alice.seal_json(&json!("after"), &room, &ctx, &SealOptions::default()).unwrap();
+    bob.insert(room.clone(), v2, alice.key(&room, v2).unwrap().clone())
+        .unwrap();
+    let after = alice
+        .seal_json(&json!("after"), &room, &ctx, &SealOptions::default())
+        .unwrap();
     assert_eq!(after.key_label().key_version, v2);
 
     assert_eq!(bob.open_json::<String>(&before, &ctx).unwrap(), "before");
     assert_eq!(bob.open_json::<String>(&after, &ctx).unwrap(), "after");
-    assert_eq!(mallory.open_json::<String>(&before, &ctx).unwrap(), "before");
-    assert_eq!(mallory.open_json::<String>(&after, &ctx).unwrap_err().code(), "unknown_key");
+    assert_eq!(
+        mallory.open_json::<String>(&before, &ctx).unwrap(),
+        "before"
+    );
+    assert_eq!(
+        mallory
+            .open_json::<String>(&after, &ctx)
+            .unwrap_err()
+            .code(),
+        "unknown_key"
+    );
     // Even relabelling the new envelope as version 1 does not help Mallory.
     let relabelled = after.to_json().replace("\"kver\":2", "\"kver\":1");
     let relabelled = Envelope::from_json(&relabelled).unwrap();
-    assert_eq!(mallory.open_json::<String>(&relabelled, &ctx).unwrap_err().code(), "auth_failed");
+    assert_eq!(
+        mallory
+            .open_json::<String>(&relabelled, &ctx)
+            .unwrap_err()
+            .code(),
+        "auth_failed"
+    );
 
     let unknown: KeyId = "room-43".parse().unwrap();
-    let err = alice.seal_json(&1, &unknown, &ctx, &SealOptions::default()).unwrap_err();
+    let err = alice
+        .seal_json(&1, &unknown, &ctx, &SealOptions::default())
+        .unwrap_err();
     assert_eq!(err.code(), "unknown_key");
 }
 
@@ -174,26 +244,60 @@ fn replay_guard_window_and_forgeries() {
     let mut guard = ReplayGuard::new(2);
     let (a, b, c) = (seal(1), seal(2), seal(3));
     assert_eq!(guard.open_json::<u32>(&a, &key, &ctx).unwrap(), 1);
-    assert_eq!(guard.open_json::<u32>(&a, &key, &ctx).unwrap_err().code(), "replayed");
+    assert_eq!(
+        guard.open_json::<u32>(&a, &key, &ctx).unwrap_err().code(),
+        "replayed"
+    );
 
     // A forgery is rejected and not remembered; the guard still holds only `a`.
     let wrong_key = AesGcmKey::generate();
-    assert_eq!(guard.open_json::<u32>(&b, &wrong_key, &ctx).unwrap_err().code(), "auth_failed");
+    assert_eq!(
+        guard
+            .open_json::<u32>(&b, &wrong_key, &ctx)
+            .unwrap_err()
+            .code(),
+        "auth_failed"
+    );
     assert_eq!(guard.len(), 1);
     // A payload of the wrong type is not accepted, so it can be retried.
-    assert_eq!(guard.open_json::<String>(&b, &key, &ctx).unwrap_err().code(), "invalid_payload");
+    assert_eq!(
+        guard
+            .open_json::<String>(&b, &key, &ctx)
+            .unwrap_err()
+            .code(),
+        "invalid_payload"
+    );
     assert_eq!(guard.open_json::<u32>(&b, &key, &ctx).unwrap(), 2);
     assert_eq!(guard.open_json::<u32>(&c, &key, &ctx).unwrap(), 3);
     // The window is two envelopes: `a` has been evicted and is no longer recognised.
     assert_eq!(guard.len(), 2);
     assert_eq!(guard.open_json::<u32>(&a, &key, &ctx).unwrap(), 1);
-    assert_eq!(guard.open_json::<u32>(&c, &key, &ctx).unwrap_err().code(), "replayed");
+    assert_eq!(
+        guard.open_json::<u32>(&c, &key, &ctx).unwrap_err().code(),
+        "replayed"
+    );
 
     let mut ring = Keyring::new();
-    ring.insert("room-42-v1".parse().unwrap(), KeyVersion::FIRST, key.clone()).unwrap();
+    ring.insert(
+        "room-42-v1".parse().unwrap(),
+        KeyVersion::FIRST,
+        key.clone(),
+    )
+    .unwrap();
     let mut guard = ReplayGuard::default();
-    assert_eq!(guard.open_json_with_keyring::<u32>(&b, &ring, &ctx).unwrap(), 2);
-    assert_eq!(guard.open_json_with_keyring::<u32>(&b, &ring, &ctx).unwrap_err().code(), "replayed");
+    assert_eq!(
+        guard
+            .open_json_with_keyring::<u32>(&b, &ring, &ctx)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        guard
+            .open_json_with_keyring::<u32>(&b, &ring, &ctx)
+            .unwrap_err()
+            .code(),
+        "replayed"
+    );
 }
 
 #[test]

@@ -7,6 +7,15 @@
 //! it under both, and shows that an envelope carrying it opens under at most one of the
 //! two keys, whichever commitment it carries.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a failed assumption should stop the test loudly"
+)]
+
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::{Array, BlockCipherEncrypt};
@@ -117,7 +126,12 @@ fn a_ciphertext_valid_under_two_gcm_keys_opens_under_one_envelope_key_at_most() 
         let mut buf = ct.clone();
         let tag = aes_gcm::Tag::try_from(&sealed[48..]).unwrap();
         cipher
-            .decrypt_inout_detached(&aes_gcm::Nonce::from([0u8; 12]), &aad, buf.as_mut_slice().into(), &tag)
+            .decrypt_inout_detached(
+                &aes_gcm::Nonce::from([0u8; 12]),
+                &aad,
+                buf.as_mut_slice().into(),
+                &tag,
+            )
             .expect("GCM alone is not committing: both keys accept");
     }
 

@@ -10,14 +10,23 @@
 //! Regenerate after an intended change: `DOMVIA_WRITE_VECTORS=1 cargo test -p domvia-e2ee
 //! --test vectors`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a failed assumption should stop the test loudly"
+)]
+
 use std::convert::Infallible;
 use std::path::PathBuf;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use domvia_e2ee::rand_core::{TryCryptoRng, TryRng};
 use domvia_e2ee::{
-    AesGcmKey, CallContext, ChatContext, Context, Envelope, KeyLabel, KeyVersion, Keyring,
-    Padding, RealtimeContext, SealOptions, open_json, seal_json_with_rng,
+    AesGcmKey, CallContext, ChatContext, Context, Envelope, KeyLabel, KeyVersion, Keyring, Padding,
+    RealtimeContext, SealOptions, open_json, seal_json_with_rng,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -54,11 +63,20 @@ fn bytes32(label: &str) -> [u8; 32] {
 }
 
 fn context_from_json(v: &Value) -> Context {
-    let s = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("context member {k}"));
+    let s = |k: &str| {
+        v[k].as_str()
+            .unwrap_or_else(|| panic!("context member {k}"))
+    };
     match s("kind") {
-        "chat" => ChatContext::parse(s("room_id"), s("message_id")).unwrap().into(),
-        "call" => CallContext::parse(s("call_id"), s("event_name")).unwrap().into(),
-        "realtime" => RealtimeContext::parse(s("scope"), s("scope_id"), s("event_name")).unwrap().into(),
+        "chat" => ChatContext::parse(s("room_id"), s("message_id"))
+            .unwrap()
+            .into(),
+        "call" => CallContext::parse(s("call_id"), s("event_name"))
+            .unwrap()
+            .into(),
+        "realtime" => RealtimeContext::parse(s("scope"), s("scope_id"), s("event_name"))
+            .unwrap()
+            .into(),
         other => panic!("kind {other}"),
     }
 }
@@ -106,7 +124,11 @@ fn spec_seal(message_key: &[u8], aad: &[u8], framed: &[u8]) -> Vec<u8> {
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(message_key).unwrap();
     let mut buf = framed.to_vec();
     let tag = cipher
-        .encrypt_inout_detached(&aes_gcm::Nonce::from([0u8; 12]), aad, buf.as_mut_slice().into())
+        .encrypt_inout_detached(
+            &aes_gcm::Nonce::from([0u8; 12]),
+            aad,
+            buf.as_mut_slice().into(),
+        )
         .unwrap();
     buf.extend_from_slice(&tag);
     buf
@@ -214,7 +236,10 @@ fn generate_positive() -> Vec<Value> {
             let aad = spec_aad(&c.context, c.key_id, c.key_version);
             assert_eq!(aad, context.associated_data(&label), "{}: AAD", c.name);
             let okm = spec_okm(&key_bytes, &nonce);
-            let mut framed = u32::try_from(c.payload_json.len()).unwrap().to_be_bytes().to_vec();
+            let mut framed = u32::try_from(c.payload_json.len())
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
             framed.extend_from_slice(c.payload_json.as_bytes());
             framed.resize(padding.padded_len(framed.len()).unwrap(), 0);
             let sealed = spec_seal(&okm[..32], &aad, &framed);
@@ -234,7 +259,10 @@ fn generate_positive() -> Vec<Value> {
                 expected_wire["kid"] = json!(kid);
             }
             let envelope_json = envelope.to_json();
-            assert_eq!(serde_json::from_str::<Value>(&envelope_json).unwrap(), expected_wire);
+            assert_eq!(
+                serde_json::from_str::<Value>(&envelope_json).unwrap(),
+                expected_wire
+            );
 
             json!({
                 "name": c.name,
@@ -268,7 +296,11 @@ fn flip(envelope_json: &str, member: &str, at: isize) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding};
     let v: Value = serde_json::from_str(envelope_json).unwrap();
     let mut bytes = Base64UrlUnpadded::decode_vec(v[member].as_str().unwrap()).unwrap();
-    let i = if at < 0 { bytes.len() - at.unsigned_abs() } else { at.unsigned_abs() };
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs()
+    } else {
+        at.unsigned_abs()
+    };
     bytes[i] ^= 0x01;
     with_member(envelope_json, member, json!(b64u(&bytes)))
 }
@@ -286,62 +318,235 @@ fn generate_negative(positive: &[Value]) -> Vec<Value> {
         c
     };
     let other_key = json!(hex::encode(bytes32("key:someone-else")));
-    let neg = |name: &str, p: &Value, envelope_json: String, context: Value, error: &str| {
-        json!({"name": name, "key": key(p), "context": context, "envelope_json": envelope_json, "error": error})
-    };
+    let neg = |name: &str, p: &Value, envelope_json: String, context: Value, error: &str| json!({"name": name, "key": key(p), "context": context, "envelope_json": envelope_json, "error": error});
 
     let mut v = vec![
-        neg("ciphertext-bit-flipped", chat, flip(&env(chat), "ct", 0), ctx(chat), "auth_failed"),
-        neg("tag-bit-flipped", chat, flip(&env(chat), "ct", -1), ctx(chat), "auth_failed"),
-        neg("nonce-bit-flipped", chat, flip(&env(chat), "nonce", 5), ctx(chat), "auth_failed"),
-        neg("commitment-bit-flipped", chat, flip(&env(chat), "commit", 31), ctx(chat), "auth_failed"),
+        neg(
+            "ciphertext-bit-flipped",
+            chat,
+            flip(&env(chat), "ct", 0),
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "tag-bit-flipped",
+            chat,
+            flip(&env(chat), "ct", -1),
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "nonce-bit-flipped",
+            chat,
+            flip(&env(chat), "nonce", 5),
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "commitment-bit-flipped",
+            chat,
+            flip(&env(chat), "commit", 31),
+            ctx(chat),
+            "auth_failed",
+        ),
         json!({"name": "wrong-key", "key": other_key, "context": ctx(chat), "envelope_json": env(chat), "error": "auth_failed"}),
-        neg("other-room", chat, env(chat), with_ctx(chat, "room_id", "room-43"), "auth_failed"),
-        neg("other-message", chat, env(chat), with_ctx(chat, "message_id", "msg-2"), "auth_failed"),
-        neg("key-id-relabelled", chat, with_member(&env(chat), "kid", json!("room-42-v2")), ctx(chat), "auth_failed"),
-        neg("key-id-removed", chat, {
-            let mut v: Value = serde_json::from_str(&env(chat)).unwrap();
-            v.as_object_mut().unwrap().remove("kid");
-            v.to_string()
-        }, ctx(chat), "auth_failed"),
-        neg("key-version-relabelled", chat, with_member(&env(chat), "kver", json!(2)), ctx(chat), "auth_failed"),
-        neg("other-call", call, env(call), with_ctx(call, "call_id", "call-9002"), "auth_failed"),
-        neg("other-call-event", call, env(call), with_ctx(call, "event_name", "call.answer"), "auth_failed"),
-        neg("other-scope", realtime, env(realtime), with_ctx(realtime, "scope", "account"), "auth_failed"),
-        neg("other-scope-id", realtime, env(realtime), with_ctx(realtime, "scope_id", "order-1002"), "auth_failed"),
-        neg("other-realtime-event", realtime, env(realtime), with_ctx(realtime, "event_name", "delivery.note"), "auth_failed"),
-        neg("kind-relabelled-and-expected", chat, with_member(&env(chat), "kind", json!("call")),
-            json!({"kind": "call", "call_id": "room-42", "event_name": "msg-1"}), "auth_failed"),
+        neg(
+            "other-room",
+            chat,
+            env(chat),
+            with_ctx(chat, "room_id", "room-43"),
+            "auth_failed",
+        ),
+        neg(
+            "other-message",
+            chat,
+            env(chat),
+            with_ctx(chat, "message_id", "msg-2"),
+            "auth_failed",
+        ),
+        neg(
+            "key-id-relabelled",
+            chat,
+            with_member(&env(chat), "kid", json!("room-42-v2")),
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "key-id-removed",
+            chat,
+            {
+                let mut v: Value = serde_json::from_str(&env(chat)).unwrap();
+                v.as_object_mut().unwrap().remove("kid");
+                v.to_string()
+            },
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "key-version-relabelled",
+            chat,
+            with_member(&env(chat), "kver", json!(2)),
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "other-call",
+            call,
+            env(call),
+            with_ctx(call, "call_id", "call-9002"),
+            "auth_failed",
+        ),
+        neg(
+            "other-call-event",
+            call,
+            env(call),
+            with_ctx(call, "event_name", "call.answer"),
+            "auth_failed",
+        ),
+        neg(
+            "other-scope",
+            realtime,
+            env(realtime),
+            with_ctx(realtime, "scope", "account"),
+            "auth_failed",
+        ),
+        neg(
+            "other-scope-id",
+            realtime,
+            env(realtime),
+            with_ctx(realtime, "scope_id", "order-1002"),
+            "auth_failed",
+        ),
+        neg(
+            "other-realtime-event",
+            realtime,
+            env(realtime),
+            with_ctx(realtime, "event_name", "delivery.note"),
+            "auth_failed",
+        ),
+        neg(
+            "kind-relabelled-and-expected",
+            chat,
+            with_member(&env(chat), "kind", json!("call")),
+            json!({"kind": "call", "call_id": "room-42", "event_name": "msg-1"}),
+            "auth_failed",
+        ),
         neg("kind-mismatch", chat, env(chat), ctx(call), "kind_mismatch"),
-        neg("ciphertext-truncated-one-byte", chat, {
-            use base64ct::{Base64UrlUnpadded, Encoding};
-            let v: Value = serde_json::from_str(&env(chat)).unwrap();
-            let mut b = Base64UrlUnpadded::decode_vec(v["ct"].as_str().unwrap()).unwrap();
-            b.pop();
-            with_member(&env(chat), "ct", json!(b64u(&b)))
-        }, ctx(chat), "auth_failed"),
-        neg("ciphertext-shorter-than-tag", chat, with_member(&env(chat), "ct", json!(b64u(&[0; 15]))), ctx(chat), "malformed"),
-        neg("json-truncated", chat, env(chat)[..env(chat).len() / 2].to_owned(), ctx(chat), "malformed"),
-        neg("not-json", chat, "not json".to_owned(), ctx(chat), "malformed"),
-        neg("json-array", chat, "[1,2,3]".to_owned(), ctx(chat), "malformed"),
-        neg("unsupported-version", chat, with_member(&env(chat), "v", json!(2)), ctx(chat), "unsupported_version"),
-        neg("unsupported-suite", chat, with_member(&env(chat), "suite", json!("AES128GCM")), ctx(chat), "unsupported_suite"),
-        neg("nonce-bad-base64-padding", chat, {
-            let v: Value = serde_json::from_str(&env(chat)).unwrap();
-            with_member(&env(chat), "nonce", json!(format!("{}=", v["nonce"].as_str().unwrap())))
-        }, ctx(chat), "malformed"),
-        neg("ct-bad-base64-alphabet", chat, {
-            let v: Value = serde_json::from_str(&env(chat)).unwrap();
-            with_member(&env(chat), "ct", json!(v["ct"].as_str().unwrap().replace(['-', '_'], "+")))
-        }, ctx(chat), "malformed"),
-        neg("unknown-member", chat, with_member(&env(chat), "extra", json!(1)), ctx(chat), "malformed"),
-        neg("missing-member", chat, {
-            let mut v: Value = serde_json::from_str(&env(chat)).unwrap();
-            v.as_object_mut().unwrap().remove("commit");
-            v.to_string()
-        }, ctx(chat), "malformed"),
-        neg("key-version-zero", chat, with_member(&env(chat), "kver", json!(0)), ctx(chat), "malformed"),
-        neg("key-id-with-control-character", chat, with_member(&env(chat), "kid", json!("room\u{0}42")), ctx(chat), "malformed"),
+        neg(
+            "ciphertext-truncated-one-byte",
+            chat,
+            {
+                use base64ct::{Base64UrlUnpadded, Encoding};
+                let v: Value = serde_json::from_str(&env(chat)).unwrap();
+                let mut b = Base64UrlUnpadded::decode_vec(v["ct"].as_str().unwrap()).unwrap();
+                b.pop();
+                with_member(&env(chat), "ct", json!(b64u(&b)))
+            },
+            ctx(chat),
+            "auth_failed",
+        ),
+        neg(
+            "ciphertext-shorter-than-tag",
+            chat,
+            with_member(&env(chat), "ct", json!(b64u(&[0; 15]))),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "json-truncated",
+            chat,
+            env(chat)[..env(chat).len() / 2].to_owned(),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "not-json",
+            chat,
+            "not json".to_owned(),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "json-array",
+            chat,
+            "[1,2,3]".to_owned(),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "unsupported-version",
+            chat,
+            with_member(&env(chat), "v", json!(2)),
+            ctx(chat),
+            "unsupported_version",
+        ),
+        neg(
+            "unsupported-suite",
+            chat,
+            with_member(&env(chat), "suite", json!("AES128GCM")),
+            ctx(chat),
+            "unsupported_suite",
+        ),
+        neg(
+            "nonce-bad-base64-padding",
+            chat,
+            {
+                let v: Value = serde_json::from_str(&env(chat)).unwrap();
+                with_member(
+                    &env(chat),
+                    "nonce",
+                    json!(format!("{}=", v["nonce"].as_str().unwrap())),
+                )
+            },
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "ct-bad-base64-alphabet",
+            chat,
+            {
+                let v: Value = serde_json::from_str(&env(chat)).unwrap();
+                with_member(
+                    &env(chat),
+                    "ct",
+                    json!(v["ct"].as_str().unwrap().replace(['-', '_'], "+")),
+                )
+            },
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "unknown-member",
+            chat,
+            with_member(&env(chat), "extra", json!(1)),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "missing-member",
+            chat,
+            {
+                let mut v: Value = serde_json::from_str(&env(chat)).unwrap();
+                v.as_object_mut().unwrap().remove("commit");
+                v.to_string()
+            },
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "key-version-zero",
+            chat,
+            with_member(&env(chat), "kver", json!(0)),
+            ctx(chat),
+            "malformed",
+        ),
+        neg(
+            "key-id-with-control-character",
+            chat,
+            with_member(&env(chat), "kid", json!("room\u{0}42")),
+            ctx(chat),
+            "malformed",
+        ),
     ];
     // Keyring lookups: the envelope names room-42-v1 version 1.
     v.push(json!({
@@ -362,22 +567,25 @@ fn generate_negative(positive: &[Value]) -> Vec<Value> {
 /// them, so they are built here from the spec's formulas directly.
 fn invalid_plaintext_vectors() -> Vec<Value> {
     let ctx = json!({"kind": "chat", "room_id": "room-42", "message_id": "msg-9"});
-    [("length-past-end", b"\0\0\0\x09{}".to_vec()), ("non-zero-padding", b"\0\0\0\x02{}\0\x01".to_vec())]
-        .into_iter()
-        .map(|(name, framed)| {
-            let key = bytes32(&format!("key:{name}"));
-            let nonce = bytes32(&format!("nonce:{name}"));
-            let aad = spec_aad(&ctx, Some("room-42-v1"), 1);
-            let okm = spec_okm(&key, &nonce);
-            let envelope = json!({
-                "v": 1, "suite": "AES256GCM-HKDFSHA256", "kind": "chat", "kid": "room-42-v1",
-                "kver": 1, "nonce": b64u(&nonce), "commit": b64u(&okm[32..]),
-                "ct": b64u(&spec_seal(&okm[..32], &aad, &framed)),
-            });
-            json!({"name": format!("plaintext-{name}"), "key": hex::encode(key), "context": ctx,
+    [
+        ("length-past-end", b"\0\0\0\x09{}".to_vec()),
+        ("non-zero-padding", b"\0\0\0\x02{}\0\x01".to_vec()),
+    ]
+    .into_iter()
+    .map(|(name, framed)| {
+        let key = bytes32(&format!("key:{name}"));
+        let nonce = bytes32(&format!("nonce:{name}"));
+        let aad = spec_aad(&ctx, Some("room-42-v1"), 1);
+        let okm = spec_okm(&key, &nonce);
+        let envelope = json!({
+            "v": 1, "suite": "AES256GCM-HKDFSHA256", "kind": "chat", "kid": "room-42-v1",
+            "kver": 1, "nonce": b64u(&nonce), "commit": b64u(&okm[32..]),
+            "ct": b64u(&spec_seal(&okm[..32], &aad, &framed)),
+        });
+        json!({"name": format!("plaintext-{name}"), "key": hex::encode(key), "context": ctx,
                    "envelope_json": envelope.to_string(), "error": "invalid_plaintext"})
-        })
-        .collect()
+    })
+    .collect()
 }
 
 fn generate() -> Value {
@@ -408,11 +616,18 @@ fn committed_vectors_match_a_fresh_generation() {
         let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
         std::fs::write(vectors_path(), text).unwrap();
     }
-    assert_eq!(committed(), fresh, "regenerate with DOMVIA_WRITE_VECTORS=1 if the change is intended");
+    assert_eq!(
+        committed(),
+        fresh,
+        "regenerate with DOMVIA_WRITE_VECTORS=1 if the change is intended"
+    );
 }
 
 fn key_of(v: &Value) -> AesGcmKey {
-    let bytes: [u8; 32] = hex::decode(v["key"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let bytes: [u8; 32] = hex::decode(v["key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     AesGcmKey::from_bytes(bytes)
 }
 
@@ -424,11 +639,21 @@ fn positive_vectors_reproduce_and_open() {
     for p in positive {
         let name = p["name"].as_str().unwrap();
         let key = key_of(p);
-        assert_eq!(AesGcmKey::import_jwk(&p["key_jwk"].to_string()).unwrap(), key, "{name}: JWK");
+        assert_eq!(
+            AesGcmKey::import_jwk(&p["key_jwk"].to_string()).unwrap(),
+            key,
+            "{name}: JWK"
+        );
         let context = context_from_json(&p["context"]);
-        let label = KeyLabel::parse(p["key_id"].as_str(), p["key_version"].as_u64().unwrap()).unwrap();
-        assert_eq!(hex::encode(context.associated_data(&label)), p["aad"].as_str().unwrap(), "{name}");
-        let payload = RawValue::from_string(p["payload_json"].as_str().unwrap().to_owned()).unwrap();
+        let label =
+            KeyLabel::parse(p["key_id"].as_str(), p["key_version"].as_u64().unwrap()).unwrap();
+        assert_eq!(
+            hex::encode(context.associated_data(&label)),
+            p["aad"].as_str().unwrap(),
+            "{name}"
+        );
+        let payload =
+            RawValue::from_string(p["payload_json"].as_str().unwrap().to_owned()).unwrap();
         let nonce = hex::decode(p["nonce"].as_str().unwrap()).unwrap();
         let padding: Padding = p["padding"].as_str().unwrap().parse().unwrap();
         let sealed = seal_json_with_rng(
@@ -440,14 +665,22 @@ fn positive_vectors_reproduce_and_open() {
             &mut FixedRng(nonce),
         )
         .unwrap();
-        assert_eq!(sealed.to_json(), p["envelope_json"].as_str().unwrap(), "{name}: bytes");
+        assert_eq!(
+            sealed.to_json(),
+            p["envelope_json"].as_str().unwrap(),
+            "{name}: bytes"
+        );
 
         let envelope = Envelope::from_json(p["envelope_json"].as_str().unwrap()).unwrap();
         let opened: Value = open_json(&envelope, &key, &context).unwrap();
         let expected: Value = serde_json::from_str(p["payload_json"].as_str().unwrap()).unwrap();
         assert_eq!(opened, expected, "{name}: payload");
         let raw: Box<RawValue> = open_json(&envelope, &key, &context).unwrap();
-        assert_eq!(raw.get(), p["payload_json"].as_str().unwrap(), "{name}: exact payload bytes");
+        assert_eq!(
+            raw.get(),
+            p["payload_json"].as_str().unwrap(),
+            "{name}: exact payload bytes"
+        );
     }
 }
 

@@ -42,7 +42,9 @@ impl Prk {
 }
 
 fn key(key: &[u8; KEY_LEN]) -> Result<LessSafeKey, AeadFailure> {
-    UnboundKey::new(&AES_256_GCM, key).map(LessSafeKey::new).map_err(|_| AeadFailure)
+    UnboundKey::new(&AES_256_GCM, key)
+        .map(LessSafeKey::new)
+        .map_err(|_| AeadFailure)
 }
 
 /// Encrypts `buf` in place under `key` with the zero IV and appends the tag.

@@ -19,7 +19,10 @@ use zeroize::Zeroizing;
 pub(crate) mod aws_lc;
 #[cfg_attr(
     not(any(target_arch = "wasm32", feature = "rust-crypto")),
-    allow(dead_code, reason = "native builds use it to cross-check aws-lc-rs in tests")
+    allow(
+        dead_code,
+        reason = "native builds use it to cross-check aws-lc-rs in tests"
+    )
 )]
 pub(crate) mod rust_crypto;
 
@@ -110,7 +113,10 @@ mod tests {
 
     #[test]
     fn both_back_ends_derive_and_seal_the_same_bytes() {
-        for (i, len) in [0usize, 1, 15, 16, 17, 200, 4096, 65_537].into_iter().enumerate() {
+        for (i, len) in [0usize, 1, 15, 16, 17, 200, 4096, 65_537]
+            .into_iter()
+            .enumerate()
+        {
             let key = [u8::try_from(i).unwrap(); 32];
             let nonce = [0xA5 ^ u8::try_from(i).unwrap(); 32];
             let a = aws_lc::Prk::extract(&key).expand(1, &nonce);

@@ -24,7 +24,9 @@ impl Prk {
     pub(crate) fn expand(&self, suite: u8, nonce: &[u8; NONCE_LEN]) -> MessageSecrets {
         let mut okm = Zeroizing::new([0u8; KEY_LEN + COMMITMENT_LEN]);
         // 64 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        let _ = self.0.expand_multi_info(&[EXPAND_LABEL, &[suite], nonce], okm.as_mut_slice());
+        let _ = self
+            .0
+            .expand_multi_info(&[EXPAND_LABEL, &[suite], nonce], okm.as_mut_slice());
         MessageSecrets::from_okm(&okm)
     }
 }
