@@ -5,6 +5,8 @@
 
 use domvia_e2ee::{AesGcmKey, Envelope, Padding, SealOptions};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use zeroize::Zeroizing;
 
 use crate::args::{DecryptArgs, EncryptArgs, InspectArgs, KeyFormat, KeygenArgs};
 use crate::context::{key_label, key_version};
@@ -54,14 +56,18 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<(), CliError> {
     let padding: Padding = args.padding.parse()?;
     let key = load_key(&args.key.source())?;
     let input = read_input(args.input.as_deref())?;
-    let payload: Value =
-        serde_json::from_slice(&input.bytes).map_err(|e| CliError::PayloadNotJson {
-            place: input.place.clone(),
-            line: e.line(),
-            column: e.column(),
-        })?;
+    // Check the JSON without building a tree (RawValue), then seal it compacted, member
+    // order kept, from a buffer that is wiped when dropped.
+    let not_json = |e: serde_json::Error| CliError::PayloadNotJson {
+        place: input.place.clone(),
+        line: e.line(),
+        column: e.column(),
+    };
+    let checked: &RawValue = serde_json::from_slice(&input.bytes).map_err(not_json)?;
+    let compacted = compact_json(checked.get());
+    let payload: &RawValue = serde_json::from_str(&compacted).map_err(not_json)?;
     let options = SealOptions::with_padding(padding);
-    let envelope = domvia_e2ee::seal_json(&payload, &key, &context, &label, &options)?;
+    let envelope = domvia_e2ee::seal_json(payload, &key, &context, &label, &options)?;
     output::line(&envelope.to_json())
 }
 
@@ -97,6 +103,25 @@ pub(crate) fn inspect(args: &InspectArgs) -> Result<(), CliError> {
         "this is the visible header only; no key was used and the payload stays encrypted",
     );
     Ok(())
+}
+
+/// Removes the whitespace between the tokens of valid JSON text (spec/envelope-v1.md
+/// section 6: producers should seal compact JSON). Whitespace inside strings is kept.
+fn compact_json(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn read_envelope(path: Option<&std::path::Path>) -> Result<Envelope, CliError> {
@@ -143,6 +168,12 @@ fn header_json(envelope: &Envelope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compaction_keeps_strings_and_order() {
+        let text = "{ \"b\" : [1, 2],\n\t\"a\": \"x y \\\" z\\\\\" }";
+        assert_eq!(&*compact_json(text), r#"{"b":[1,2],"a":"x y \" z\\"}"#);
+    }
 
     #[test]
     fn the_header_is_pretty_json_in_wire_order() {

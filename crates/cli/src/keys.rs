@@ -59,7 +59,7 @@ impl DecryptKeyArgs {
 }
 
 impl Opener {
-    /// Opens `envelope` for `context` and returns its JSON payload.
+    /// Opens `envelope` for `context` and returns its JSON payload, exactly as sealed.
     ///
     /// # Errors
     /// The core's [`domvia_e2ee::OpenError`].
@@ -67,7 +67,7 @@ impl Opener {
         &self,
         envelope: &Envelope,
         context: &domvia_e2ee::Context,
-    ) -> Result<serde_json::Value, CliError> {
+    ) -> Result<Box<serde_json::value::RawValue>, CliError> {
         Ok(match self {
             Self::Key(key) => domvia_e2ee::open_json(envelope, key, context)?,
             Self::Keyring(ring) => ring.open_json(envelope, context)?,

@@ -26,15 +26,14 @@ pub(crate) fn line(text: &str) -> Result<(), CliError> {
         .map_err(stdout_error)
 }
 
-/// Writes `value` as compact JSON and a newline to standard output, without building an
-/// intermediate string (the value may be a decrypted payload).
+/// Writes JSON text and a newline to standard output, without another copy (the text may
+/// be a decrypted payload).
 ///
 /// # Errors
 /// [`CliError::Io`] when standard output cannot be written.
-pub(crate) fn json_line(value: &serde_json::Value) -> Result<(), CliError> {
+pub(crate) fn json_line(value: &serde_json::value::RawValue) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
-    serde_json::to_writer(&mut out, value)
-        .map_err(io::Error::from)
+    out.write_all(value.get().as_bytes())
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
         .map_err(stdout_error)
