@@ -15,7 +15,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeStruct;
 
@@ -216,9 +217,38 @@ impl Envelope {
     /// The JSON wire form, compact.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Serializing this struct to a String cannot fail: every member is a string or a
-        // number.
-        serde_json::to_string(self).unwrap_or_default()
+        // Written directly rather than through serde: the base64url members never need
+        // escaping, so they are encoded straight into a string of the final size instead of
+        // being built and then scanned again. Same members, same order as `Serialize`.
+        let kid = self.label.key_id.as_ref().map(|k| {
+            // A string always serializes; the fallback is never taken.
+            serde_json::to_string(k.as_str()).unwrap_or_default()
+        });
+        let ct_len = self.sealed.len().div_ceil(3).saturating_mul(4);
+        let mut out = String::with_capacity(
+            192_usize
+                .saturating_add(ct_len)
+                .saturating_add(kid.as_ref().map_or(0, String::len)),
+        );
+        out.push_str(r#"{"v":1,"suite":""#);
+        out.push_str(self.suite.name());
+        out.push_str(r#"","kind":""#);
+        out.push_str(self.kind.as_str());
+        out.push('"');
+        if let Some(kid) = kid {
+            out.push_str(r#","kid":"#);
+            out.push_str(&kid);
+        }
+        out.push_str(r#","kver":"#);
+        out.push_str(&self.label.key_version.get().to_string());
+        out.push_str(r#","nonce":""#);
+        URL_SAFE_NO_PAD.encode_string(self.nonce, &mut out);
+        out.push_str(r#"","commit":""#);
+        URL_SAFE_NO_PAD.encode_string(self.commitment, &mut out);
+        out.push_str(r#"","ct":""#);
+        URL_SAFE_NO_PAD.encode_string(&self.sealed, &mut out);
+        out.push_str(r#""}"#);
+        out
     }
 
     /// The JSON wire form as a `serde_json::Value`.
@@ -262,12 +292,9 @@ impl serde::Serialize for Envelope {
             st.skip_field("kid")?;
         }
         st.serialize_field("kver", &self.label.key_version.get())?;
-        st.serialize_field("nonce", &Base64UrlUnpadded::encode_string(&self.nonce))?;
-        st.serialize_field(
-            "commit",
-            &Base64UrlUnpadded::encode_string(&self.commitment),
-        )?;
-        st.serialize_field("ct", &Base64UrlUnpadded::encode_string(&self.sealed))?;
+        st.serialize_field("nonce", &URL_SAFE_NO_PAD.encode(self.nonce))?;
+        st.serialize_field("commit", &URL_SAFE_NO_PAD.encode(self.commitment))?;
+        st.serialize_field("ct", &URL_SAFE_NO_PAD.encode(&self.sealed))?;
         st.end()
     }
 }
@@ -461,8 +488,9 @@ impl<'a> RawEnvelope<'a> {
 fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Malformed> {
     let mut out = [0u8; N];
     // Reject by length first so a long string is not decoded at all.
-    if text.len() != Base64UrlUnpadded::encoded_len(&out) {
-        let len = Base64UrlUnpadded::decode_vec(text)
+    if text.len() != N.saturating_mul(4).div_ceil(3) {
+        let len = URL_SAFE_NO_PAD
+            .decode(text)
             .map_err(|_| Malformed::NotBase64 { member })?
             .len();
         return Err(Malformed::WrongLength {
@@ -471,8 +499,10 @@ fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Ma
             expected: "32",
         });
     }
-    Base64UrlUnpadded::decode(text, &mut out).map_err(|_| Malformed::NotBase64 { member })?;
-    Ok(out)
+    match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+        Ok(n) if n == N => Ok(out),
+        _ => Err(Malformed::NotBase64 { member }),
+    }
 }
 
 fn sealed(text: &str) -> Result<Vec<u8>, Malformed> {
@@ -488,7 +518,9 @@ fn sealed(text: &str) -> Result<Vec<u8>, Malformed> {
             expected: EXPECTED,
         });
     }
-    let bytes = Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::NotBase64 { member })?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| Malformed::NotBase64 { member })?;
     if bytes.len() < TAG_LEN || bytes.len() > MAX {
         return Err(Malformed::WrongLength {
             member,
@@ -526,6 +558,14 @@ mod tests {
         assert_eq!(e.key_label().key_id, None);
         assert_eq!(e.ciphertext().len(), 16);
         assert_eq!(Envelope::from_json(&e.to_json()).unwrap(), e);
+        assert_eq!(
+            e.to_json(),
+            serde_json::to_string(&e).unwrap(),
+            "to_json agrees with serde"
+        );
+        let with_kid = env(r#","kid":"a\"b\u00e9""#);
+        let k = Envelope::from_json(&with_kid).unwrap();
+        assert_eq!(k.to_json(), serde_json::to_string(&k).unwrap());
         assert_eq!(Envelope::from_value(&e.to_value()).unwrap(), e);
         let via_serde: Envelope = serde_json::from_str(&env("")).unwrap();
         assert_eq!(via_serde, e);

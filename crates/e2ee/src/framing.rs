@@ -14,6 +14,7 @@
 //! ```
 
 use core::num::NonZeroU32;
+use core::ops::Range;
 
 /// The largest payload (JSON text) an envelope carries: 16 MiB.
 pub const MAX_PAYLOAD_LEN: usize = 16 * 1024 * 1024;
@@ -137,8 +138,8 @@ pub(crate) enum FramingFault {
     NonZeroPadding,
 }
 
-/// Returns the payload inside a framed plaintext.
-pub(crate) fn unframe(framed: &[u8]) -> Result<&[u8], FramingFault> {
+/// Returns where the payload lies inside a framed plaintext.
+pub(crate) fn unframe(framed: &[u8]) -> Result<Range<usize>, FramingFault> {
     let (prefix, rest) = framed
         .split_first_chunk::<LEN_PREFIX>()
         .ok_or(FramingFault::Truncated)?;
@@ -147,11 +148,11 @@ pub(crate) fn unframe(framed: &[u8]) -> Result<&[u8], FramingFault> {
     if len > rest.len() {
         return Err(FramingFault::LengthPastEnd);
     }
-    let (payload, padding) = rest.split_at(len);
+    let (_, padding) = rest.split_at(len);
     if padding.iter().any(|b| *b != 0) {
         return Err(FramingFault::NonZeroPadding);
     }
-    Ok(payload)
+    Ok(LEN_PREFIX..LEN_PREFIX.saturating_add(len))
 }
 
 #[cfg(test)]
@@ -169,8 +170,8 @@ mod tests {
             unframe(&[0, 0, 0, 1, b'x', 0, 1]),
             Err(FramingFault::NonZeroPadding)
         );
-        assert_eq!(unframe(&[0, 0, 0, 1, b'x', 0, 0]), Ok(&b"x"[..]));
-        assert_eq!(unframe(&[0, 0, 0, 0]), Ok(&b""[..]));
+        assert_eq!(unframe(&[0, 0, 0, 1, b'x', 0, 0]), Ok(4..5));
+        assert_eq!(unframe(&[0, 0, 0, 0]), Ok(4..4));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-use crate::suite::{KEY_LEN, active};
+use crate::suite::{KEY_LEN, Prk};
 
 /// A 256-bit AES-GCM key (a room key, call key or event key).
 ///
@@ -32,7 +32,7 @@ use crate::suite::{KEY_LEN, active};
 pub struct AesGcmKey {
     bytes: Zeroizing<[u8; KEY_LEN]>,
     /// HKDF-Extract of `bytes`, computed once: every envelope only runs HKDF-Expand.
-    prk: active::Prk,
+    prk: Prk,
 }
 
 impl ZeroizeOnDrop for AesGcmKey {}
@@ -102,7 +102,7 @@ impl AesGcmKey {
     }
 
     fn from_zeroizing(bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
-        let prk = active::Prk::extract(&bytes);
+        let prk = Prk::extract(&bytes);
         Self { bytes, prk }
     }
 
@@ -181,7 +181,7 @@ impl AesGcmKey {
         &self.bytes
     }
 
-    pub(crate) fn prk(&self) -> &active::Prk {
+    pub(crate) fn prk(&self) -> &Prk {
         &self.prk
     }
 }

@@ -47,6 +47,7 @@ mod kinds;
 mod replay;
 mod rng;
 mod seal;
+mod secret_buf;
 mod suite;
 
 pub use context::{
@@ -65,9 +66,12 @@ pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_js
 #[cfg(os_rng)]
 pub use kinds::{encrypt_call_signal_json, encrypt_chat_json, encrypt_realtime_json};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
+pub use seal::{
+    OpenError, PayloadBytes, SealError, SealOptions, open_bytes, open_json, seal_bytes_with_rng,
+    seal_json_with_rng,
+};
 #[cfg(os_rng)]
-pub use seal::seal_json;
-pub use seal::{OpenError, SealError, SealOptions, open_json, seal_json_with_rng};
+pub use seal::{seal_bytes, seal_json};
 pub use suite::Suite;
 
 /// Re-exported so callers name the same trait the `_with_rng` functions take.

@@ -18,13 +18,13 @@ use rand_core::CryptoRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
 
 use crate::context::{Context, ContextRef, KeyLabel, Kind};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::framing::{FramingFault, LEN_PREFIX, MAX_PAYLOAD_LEN, Padding, unframe};
 use crate::ident::{KeyId, KeyVersion};
 use crate::key::AesGcmKey;
+use crate::secret_buf::{ChunkWriter, SecretBuf};
 use crate::suite::{NONCE_LEN, Suite, TAG_LEN, active};
 
 /// Sender-side settings.
@@ -147,33 +147,6 @@ impl OpenError {
     }
 }
 
-/// A `Vec` writer that never leaves a plaintext copy behind when it grows: the old
-/// allocation is wiped before it is freed.
-struct WipingWriter(Zeroizing<Vec<u8>>);
-
-impl WipingWriter {
-    fn reserve(&mut self, additional: usize) {
-        let needed = self.0.len().saturating_add(additional);
-        if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(self.0.capacity().saturating_mul(2)));
-            grown.extend_from_slice(&self.0);
-            // The old buffer is dropped through Zeroizing, which wipes it.
-            self.0 = Zeroizing::new(grown);
-        }
-    }
-}
-
-impl std::io::Write for WipingWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.reserve(buf.len());
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Seals `payload` as JSON for `context` under `key`, labelled `label`, with the
 /// thread's OS-seeded CSPRNG.
 ///
@@ -215,44 +188,100 @@ pub(crate) fn seal_ref<T: Serialize + ?Sized, R: CryptoRng + ?Sized>(
     options: &SealOptions,
     rng: &mut R,
 ) -> Result<Envelope, SealError> {
+    let mut writer = ChunkWriter::with_prefix(&[0; LEN_PREFIX]);
+    serde_json::to_writer(&mut writer, payload).map_err(|source| SealError::Payload { source })?;
+    let capacity = sealed_capacity(writer.len(), options.padding);
+    seal_framed(writer.finish(capacity), key, context, label, options, rng)
+}
+
+/// Seals payload bytes that are already JSON text, as `JSON.stringify` or
+/// `serde_json::to_vec` made them, without parsing them again: the fast path for bindings
+/// and for callers that hold serialized JSON.
+///
+/// The bytes are not checked: sealing anything but UTF-8 JSON text produces envelopes that
+/// conforming receivers refuse with `invalid_payload` (spec/envelope-v1.md section 6).
+///
+/// # Errors
+/// [`SealError::PayloadTooLarge`].
+pub fn seal_bytes_with_rng<R: CryptoRng + ?Sized>(
+    payload_json: &[u8],
+    key: &AesGcmKey,
+    context: &Context,
+    label: &KeyLabel,
+    options: &SealOptions,
+    rng: &mut R,
+) -> Result<Envelope, SealError> {
+    let framed_len = payload_json.len().saturating_add(LEN_PREFIX);
+    let mut buf = SecretBuf::with_capacity(sealed_capacity(framed_len, options.padding));
+    buf.extend_from_slice(&[0; LEN_PREFIX]);
+    buf.extend_from_slice(payload_json);
+    seal_framed(buf, key, context.into(), label, options, rng)
+}
+
+/// [`seal_bytes_with_rng`] with the thread's OS-seeded CSPRNG.
+///
+/// # Errors
+/// [`SealError::PayloadTooLarge`].
+#[cfg(os_rng)]
+pub fn seal_bytes(
+    payload_json: &[u8],
+    key: &AesGcmKey,
+    context: &Context,
+    label: &KeyLabel,
+    options: &SealOptions,
+) -> Result<Envelope, SealError> {
+    crate::rng::with_system_rng(|rng| {
+        seal_bytes_with_rng(payload_json, key, context, label, options, rng)
+    })
+}
+
+/// Room a framed plaintext of `framed_len` bytes needs once padded and tagged.
+fn sealed_capacity(framed_len: usize, padding: Padding) -> usize {
+    padding
+        .padded_len(framed_len)
+        .unwrap_or(framed_len)
+        .saturating_add(TAG_LEN)
+}
+
+/// Sections 4 and 6: fills in the length prefix, pads, derives and encrypts. `buf` holds
+/// the prefix placeholder followed by the payload.
+fn seal_framed<R: CryptoRng + ?Sized>(
+    mut buf: SecretBuf,
+    key: &AesGcmKey,
+    context: ContextRef<'_>,
+    label: &KeyLabel,
+    options: &SealOptions,
+    rng: &mut R,
+) -> Result<Envelope, SealError> {
     let suite = Suite::Aes256GcmHkdfSha256;
-    // Room for prefix, a typical payload, padding and tag; the writer grows safely.
-    let mut w = WipingWriter(Zeroizing::new(Vec::with_capacity(256)));
-    w.0.extend_from_slice(&[0; LEN_PREFIX]);
-    serde_json::to_writer(&mut w, payload).map_err(|source| SealError::Payload { source })?;
-    let len = w.0.len().saturating_sub(LEN_PREFIX);
-    if len > MAX_PAYLOAD_LEN {
-        return Err(SealError::PayloadTooLarge {
-            len,
-            max: MAX_PAYLOAD_LEN,
-        });
-    }
-    let prefix = u32::try_from(len).map_err(|_| SealError::PayloadTooLarge {
+    let len = buf.len().saturating_sub(LEN_PREFIX);
+    let too_large = SealError::PayloadTooLarge {
         len,
         max: MAX_PAYLOAD_LEN,
-    })?;
-    if let Some(p) = w.0.first_chunk_mut::<LEN_PREFIX>() {
+    };
+    if len > MAX_PAYLOAD_LEN {
+        return Err(too_large);
+    }
+    let prefix = u32::try_from(len).map_err(|_| too_large)?;
+    if let Some(p) = buf.first_chunk_mut::<LEN_PREFIX>() {
         *p = prefix.to_be_bytes();
     }
-    let framed_len = w.0.len();
-    let padded = options.padding.padded_len(framed_len).unwrap_or(framed_len);
-    w.reserve(padded.saturating_sub(framed_len).saturating_add(TAG_LEN));
-    w.0.resize(padded, 0);
+    let capacity = sealed_capacity(buf.len(), options.padding);
+    buf.reserve(capacity.saturating_sub(buf.len()));
+    buf.resize(capacity.saturating_sub(TAG_LEN));
 
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill_bytes(&mut nonce);
     let secrets = key.prk().expand(suite.byte(), &nonce);
     let aad = context.associated_data(suite, label);
-    active::seal_in_place(&secrets.key, &aad, &mut w.0).map_err(|_| SealError::Aead)?;
-    // The buffer now holds only ciphertext and tag; take it out of its wiping wrapper.
-    let sealed = std::mem::take(&mut *w.0);
+    active::seal_in_place(&secrets.key, &aad, &mut buf).map_err(|_| SealError::Aead)?;
     Ok(Envelope {
         suite,
         kind: context.kind(),
         label: label.clone(),
         nonce,
         commitment: secrets.commitment,
-        sealed,
+        sealed: buf.into_public(),
     })
 }
 
@@ -267,23 +296,65 @@ pub fn open_json<T: DeserializeOwned>(
     key: &AesGcmKey,
     context: &Context,
 ) -> Result<T, OpenError> {
+    open_framed(envelope, key, context.into())?.payload()
+}
+
+/// Opens `envelope` and returns the authenticated payload's JSON text unparsed, for
+/// callers that parse it themselves (a binding handing it to `JSON.parse`). The bytes are
+/// wiped when the returned value is dropped.
+///
+/// # Errors
+/// As [`open_json`], except that the payload is not parsed: no
+/// [`OpenError::InvalidPayload`].
+pub fn open_bytes(
+    envelope: &Envelope,
+    key: &AesGcmKey,
+    context: &Context,
+) -> Result<PayloadBytes, OpenError> {
     let opened = open_framed(envelope, key, context.into())?;
-    opened.payload()
+    let range = opened.payload_range()?;
+    Ok(PayloadBytes {
+        framed: opened.framed,
+        range,
+    })
+}
+
+/// An authenticated payload's JSON text, wiped on drop. Dereferences to the bytes.
+pub struct PayloadBytes {
+    framed: SecretBuf,
+    range: core::ops::Range<usize>,
+}
+
+impl core::ops::Deref for PayloadBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.framed.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl core::fmt::Debug for PayloadBytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "PayloadBytes({} bytes, <redacted>)", self.range.len())
+    }
 }
 
 /// An authenticated plaintext and the associated data it was opened with.
 pub(crate) struct Opened {
-    framed: Zeroizing<Vec<u8>>,
+    framed: SecretBuf,
     pub(crate) aad: Vec<u8>,
 }
 
 impl Opened {
-    pub(crate) fn payload<T: DeserializeOwned>(&self) -> Result<T, OpenError> {
-        let payload = unframe(&self.framed).map_err(|fault| match fault {
+    fn payload_range(&self) -> Result<core::ops::Range<usize>, OpenError> {
+        unframe(&self.framed).map_err(|fault| match fault {
             FramingFault::Truncated
             | FramingFault::LengthPastEnd
             | FramingFault::NonZeroPadding => OpenError::InvalidPlaintext,
-        })?;
+        })
+    }
+
+    pub(crate) fn payload<T: DeserializeOwned>(&self) -> Result<T, OpenError> {
+        let payload = self.framed.get(self.payload_range()?).unwrap_or_default();
         serde_json::from_slice(payload).map_err(|e| OpenError::InvalidPayload {
             line: e.line(),
             column: e.column(),
@@ -308,7 +379,8 @@ pub(crate) fn open_framed(
         return Err(OpenError::Authentication);
     }
     let aad = context.associated_data(envelope.suite, &envelope.label);
-    let framed = active::open(&secrets.key, &aad, &envelope.sealed)
+    let mut framed = SecretBuf::copy_of(&envelope.sealed, 0);
+    active::open_in_place(&secrets.key, &aad, &mut framed)
         .map_err(|_| OpenError::Authentication)?;
     Ok(Opened { framed, aad })
 }

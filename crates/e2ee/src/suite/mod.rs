@@ -9,11 +9,16 @@
 //! sealed      = AES-256-GCM(message_key, iv = 0^96, AAD, framed_plaintext)
 //! ```
 //!
-//! Natively the suite runs on `aws-lc-rs` (hardware AES-GCM, formally verified); on
-//! WebAssembly on the RustCrypto crates. Both produce the same bytes: the unit tests below
-//! cross-check them and both are checked against spec/vectors.
+//! HKDF runs on the RustCrypto `hkdf` crate everywhere (SHA-NI where the CPU has it), with
+//! the extract step done once per key. AES-GCM runs natively on `aws-lc-rs` (hardware AES
+//! and GHASH, formally verified) and on WebAssembly on the RustCrypto crates. Both back
+//! ends produce the same bytes: the unit tests below cross-check them, and CI runs the
+//! vectors on both.
 
 use zeroize::Zeroizing;
+
+#[cfg(test)]
+use crate::secret_buf::SecretBuf;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod aws_lc;
@@ -102,6 +107,33 @@ impl MessageSecrets {
     }
 }
 
+/// HKDF after the extract step: the keyed HMAC state for HKDF-Expand, computed once per
+/// key so that every envelope only runs HKDF-Expand.
+#[derive(Clone)]
+pub(crate) struct Prk(hkdf::Hkdf<sha2::Sha256>);
+
+impl Prk {
+    /// `HKDF-Extract(salt = "domvia-e2ee v1 extract", IKM = key)`.
+    pub(crate) fn extract(key: &[u8; KEY_LEN]) -> Self {
+        Self(hkdf::Hkdf::new(Some(EXTRACT_SALT), key))
+    }
+
+    /// `HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 64)`.
+    pub(crate) fn expand(&self, suite: u8, nonce: &[u8; NONCE_LEN]) -> MessageSecrets {
+        let mut okm = Zeroizing::new([0u8; KEY_LEN + COMMITMENT_LEN]);
+        // 64 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
+        let _ = self
+            .0
+            .expand_multi_info(&[EXPAND_LABEL, &[suite], nonce], okm.as_mut_slice());
+        MessageSecrets::from_okm(&okm)
+    }
+}
+
+// Each back end offers `seal_in_place(key, aad, &mut SecretBuf)`, which encrypts the
+// buffer and appends the tag into capacity the caller reserved, and `open_in_place`, which
+// takes ciphertext || tag and on success leaves only the plaintext (on failure the buffer
+// is unspecified, and wiped on drop).
+
 /// The AEAD refused: the tag did not verify (or, when sealing, the input was too long
 /// for AES-GCM, which the size limits rule out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,45 +141,47 @@ pub(crate) struct AeadFailure;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::{aws_lc, rust_crypto};
+    use super::{Prk, SecretBuf, TAG_LEN, aws_lc, rust_crypto};
 
     #[test]
-    fn both_back_ends_derive_and_seal_the_same_bytes() {
+    fn both_back_ends_seal_and_open_the_same_bytes() {
         for (i, len) in [0usize, 1, 15, 16, 17, 200, 4096, 65_537]
             .into_iter()
             .enumerate()
         {
             let key = [u8::try_from(i).unwrap(); 32];
             let nonce = [0xA5 ^ u8::try_from(i).unwrap(); 32];
-            let a = aws_lc::Prk::extract(&key).expand(1, &nonce);
-            let b = rust_crypto::Prk::extract(&key).expand(1, &nonce);
-            assert_eq!(*a.key, *b.key);
-            assert_eq!(a.commitment, b.commitment);
-
+            let m = Prk::extract(&key).expand(1, &nonce);
             let plain: Vec<u8> = (0..len).map(|j| (j % 251) as u8).collect();
             let aad = b"aad bytes";
-            let mut x = plain.clone();
-            let mut y = plain.clone();
-            aws_lc::seal_in_place(&a.key, aad, &mut x).unwrap();
-            rust_crypto::seal_in_place(&b.key, aad, &mut y).unwrap();
-            assert_eq!(x, y, "ciphertexts differ at length {len}");
-            assert_eq!(*aws_lc::open(&a.key, aad, &y).unwrap(), plain);
-            assert_eq!(*rust_crypto::open(&b.key, aad, &x).unwrap(), plain);
+            let mut x = SecretBuf::copy_of(&plain, TAG_LEN);
+            let mut y = SecretBuf::copy_of(&plain, TAG_LEN);
+            aws_lc::seal_in_place(&m.key, aad, &mut x).unwrap();
+            rust_crypto::seal_in_place(&m.key, aad, &mut y).unwrap();
+            assert_eq!(&*x, &*y, "ciphertexts differ at length {len}");
+            let sealed = x.into_public();
 
-            let mut bad = x.clone();
+            let mut a = SecretBuf::copy_of(&sealed, 0);
+            aws_lc::open_in_place(&m.key, aad, &mut a).unwrap();
+            assert_eq!(&*a, &plain[..]);
+            let mut b = SecretBuf::copy_of(&sealed, 0);
+            rust_crypto::open_in_place(&m.key, aad, &mut b).unwrap();
+            assert_eq!(&*b, &plain[..]);
+
+            let mut bad = sealed.clone();
             if let Some(last) = bad.last_mut() {
                 *last ^= 1;
             }
-            assert!(aws_lc::open(&a.key, aad, &bad).is_err());
-            assert!(rust_crypto::open(&b.key, aad, &bad).is_err());
-            assert!(aws_lc::open(&a.key, b"other", &x).is_err());
-            assert!(rust_crypto::open(&b.key, b"other", &x).is_err());
+            for open in [aws_lc::open_in_place, rust_crypto::open_in_place] {
+                assert!(open(&m.key, aad, &mut SecretBuf::copy_of(&bad, 0)).is_err());
+                assert!(open(&m.key, b"other", &mut SecretBuf::copy_of(&sealed, 0)).is_err());
+                assert!(open(&m.key, aad, &mut SecretBuf::copy_of(&sealed[..15], 0)).is_err());
+            }
         }
     }
 
     #[test]
-    fn rfc5869_style_check_of_the_rust_crypto_expand() {
-        // Independent recomputation with the hkdf crate's one-shot API.
+    fn expand_matches_one_shot_hkdf() {
         let key = [7u8; 32];
         let nonce = [9u8; 32];
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(super::EXTRACT_SALT), &key);
@@ -156,7 +190,7 @@ mod tests {
         info.push(1);
         info.extend_from_slice(&nonce);
         hk.expand(&info, &mut okm).unwrap();
-        let s = aws_lc::Prk::extract(&key).expand(1, &nonce);
+        let s = Prk::extract(&key).expand(1, &nonce);
         assert_eq!(&okm[..32], &s.key[..]);
         assert_eq!(&okm[32..], &s.commitment[..]);
     }
