@@ -44,10 +44,12 @@ function aad(header, context) {
 // Section 4: message key and commitment.
 async function derive(rawKey, nonce) {
   const ikm = await subtle.importKey("raw", rawKey, "HKDF", false, ["deriveBits"]);
-  const info = concat(enc.encode("domvia-e2ee v1 msg"), new Uint8Array([1]), nonce);
-  const okm = new Uint8Array(await subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: enc.encode("domvia-e2ee v1 extract"), info }, ikm, 512));
-  return { messageKey: okm.slice(0, 32), commitment: okm.slice(32) };
+  const expand = async (info) => new Uint8Array(await subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: enc.encode("domvia-e2ee v1 extract"), info }, ikm, 256));
+  return {
+    messageKey: await expand(concat(enc.encode("domvia-e2ee v1 msg"), new Uint8Array([1]), nonce)),
+    commitment: await expand(concat(enc.encode("domvia-e2ee v1 commit"), new Uint8Array([1]))),
+  };
 }
 
 const timingSafeEqual = (a, b) => a.length === b.length && a.reduce((d, x, i) => d | (x ^ b[i]), 0) === 0;

@@ -22,7 +22,7 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-use crate::suite::{KEY_LEN, Prk};
+use crate::suite::{COMMITMENT_LEN, KEY_LEN, Prk, Suite};
 
 /// A 256-bit AES-GCM key (a room key, call key or event key).
 ///
@@ -33,6 +33,8 @@ pub struct AesGcmKey {
     bytes: Zeroizing<[u8; KEY_LEN]>,
     /// HKDF-Extract of `bytes`, computed once: every envelope only runs HKDF-Expand.
     prk: Prk,
+    /// The key commitment (spec/envelope-v1.md section 5), computed once.
+    commitment: [u8; COMMITMENT_LEN],
 }
 
 impl ZeroizeOnDrop for AesGcmKey {}
@@ -103,7 +105,12 @@ impl AesGcmKey {
 
     fn from_zeroizing(bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
         let prk = Prk::extract(&bytes);
-        Self { bytes, prk }
+        let commitment = prk.commitment(Suite::Aes256GcmHkdfSha256.byte());
+        Self {
+            bytes,
+            prk,
+            commitment,
+        }
     }
 
     /// The key from its raw form: 43 characters of unpadded base64url.
@@ -183,6 +190,14 @@ impl AesGcmKey {
 
     pub(crate) fn prk(&self) -> &Prk {
         &self.prk
+    }
+
+    /// The key's commitment: public, the same in every envelope sealed under this key
+    /// (spec/envelope-v1.md section 5). It identifies the key as the key id does, and
+    /// reveals nothing else about it.
+    #[must_use]
+    pub fn commitment(&self) -> &[u8; COMMITMENT_LEN] {
+        &self.commitment
     }
 }
 

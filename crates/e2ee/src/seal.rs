@@ -272,15 +272,15 @@ fn seal_framed<R: CryptoRng + ?Sized>(
 
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill_bytes(&mut nonce);
-    let secrets = key.prk().expand(suite.byte(), &nonce);
+    let message_key = key.prk().message_key(suite.byte(), &nonce);
     let aad = context.associated_data(suite, label);
-    active::seal_in_place(&secrets.key, &aad, &mut buf).map_err(|_| SealError::Aead)?;
+    active::seal_in_place(&message_key, &aad, &mut buf).map_err(|_| SealError::Aead)?;
     Ok(Envelope {
         suite,
         kind: context.kind(),
         label: label.clone(),
         nonce,
-        commitment: secrets.commitment,
+        commitment: *key.commitment(),
         sealed: buf.into_public(),
     })
 }
@@ -374,13 +374,15 @@ pub(crate) fn open_framed(
             found: envelope.kind,
         });
     }
-    let secrets = key.prk().expand(envelope.suite.byte(), &envelope.nonce);
-    if !bool::from(secrets.commitment.ct_eq(&envelope.commitment)) {
+    if !bool::from(key.commitment().ct_eq(&envelope.commitment)) {
         return Err(OpenError::Authentication);
     }
+    let message_key = key
+        .prk()
+        .message_key(envelope.suite.byte(), &envelope.nonce);
     let aad = context.associated_data(envelope.suite, &envelope.label);
     let mut framed = SecretBuf::copy_of(&envelope.sealed, 0);
-    active::open_in_place(&secrets.key, &aad, &mut framed)
+    active::open_in_place(&message_key, &aad, &mut framed)
         .map_err(|_| OpenError::Authentication)?;
     Ok(Opened { framed, aad })
 }

@@ -124,10 +124,10 @@ impl ChunkWriter {
 
     /// Everything written, in one buffer with capacity for at least `capacity` bytes.
     pub(crate) fn finish(mut self, capacity: usize) -> SecretBuf {
-        if let [only] = self.chunks.as_mut_slice() {
-            if only.0.capacity() >= capacity {
-                return std::mem::replace(only, SecretBuf::with_capacity(0));
-            }
+        if let [only] = self.chunks.as_mut_slice()
+            && only.0.capacity() >= capacity
+        {
+            return std::mem::replace(only, SecretBuf::with_capacity(0));
         }
         let mut out = SecretBuf::with_capacity(capacity.max(self.len));
         for chunk in &self.chunks {
@@ -137,19 +137,14 @@ impl ChunkWriter {
     }
 }
 
-impl std::io::Write for ChunkWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+impl ChunkWriter {
+    /// The path for a write that does not fit the current chunk.
+    fn write_spilling(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let room = self
-                .chunks
-                .last()
-                .map_or(0, |c| c.0.capacity().saturating_sub(c.len()));
+            let room = self.chunks.last().map_or(0, |c| c.0.capacity().saturating_sub(c.len()));
             if room == 0 {
-                let last = self
-                    .chunks
-                    .last()
-                    .map_or(Self::FIRST_CHUNK, |c| c.0.capacity());
+                let last = self.chunks.last().map_or(Self::FIRST_CHUNK, |c| c.0.capacity());
                 let next = last.saturating_mul(2).max(rest.len().min(1 << 20));
                 self.chunks.push(SecretBuf::with_capacity(next));
                 continue;
@@ -158,10 +153,25 @@ impl std::io::Write for ChunkWriter {
             if let Some(chunk) = self.chunks.last_mut() {
                 chunk.0.extend_from_slice(now);
             }
-            self.len = self.len.saturating_add(now.len());
             rest = later;
         }
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        // serde_json writes token by token: keep the common case (it fits) short.
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.0.capacity().saturating_sub(chunk.0.len()) >= bytes.len() => {
+                chunk.0.extend_from_slice(bytes);
+            }
+            _ => self.write_spilling(bytes),
+        }
+        self.len = self.len.saturating_add(bytes.len());
         Ok(bytes.len())
+    }
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write(bytes).map(drop)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())

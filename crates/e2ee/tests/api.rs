@@ -308,5 +308,7 @@ fn the_same_payload_never_gives_the_same_envelope() {
     let b = seal_json(&"same", &key, &ctx, &label(), &SealOptions::default()).unwrap();
     assert_ne!(a.nonce(), b.nonce());
     assert_ne!(a.ciphertext(), b.ciphertext());
-    assert_ne!(a.commitment(), b.commitment());
+    // The commitment identifies the key, as the key id does (spec section 5).
+    assert_eq!(a.commitment(), b.commitment());
+    assert_eq!(a.commitment(), key.commitment());
 }

@@ -90,9 +90,11 @@ fn derive(key: &[u8; 32], nonce: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     let mut info = b"domvia-e2ee v1 msg".to_vec();
     info.push(1);
     info.extend_from_slice(nonce);
-    let mut okm = [0u8; 64];
-    hk.expand(&info, &mut okm).unwrap();
-    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
+    let (mut message_key, mut commitment) = ([0u8; 32], [0u8; 32]);
+    hk.expand(&info, &mut message_key).unwrap();
+    hk.expand(b"domvia-e2ee v1 commit\x01", &mut commitment)
+        .unwrap();
+    (message_key, commitment)
 }
 
 #[test]

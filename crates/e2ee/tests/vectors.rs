@@ -110,13 +110,16 @@ fn spec_aad(ctx: &Value, key_id: Option<&str>, key_version: u32) -> Vec<u8> {
     a
 }
 
+/// `message_key || commitment` of spec section 4.
 fn spec_okm(key: &[u8; 32], nonce: &[u8; 32]) -> [u8; 64] {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(b"domvia-e2ee v1 extract"), key);
     let mut info = b"domvia-e2ee v1 msg".to_vec();
     info.push(1);
     info.extend_from_slice(nonce);
     let mut okm = [0u8; 64];
-    hk.expand(&info, &mut okm).unwrap();
+    hk.expand(&info, &mut okm[..32]).unwrap();
+    hk.expand(b"domvia-e2ee v1 commit\x01", &mut okm[32..])
+        .unwrap();
     okm
 }
 

@@ -1,19 +1,22 @@
-//! The cryptographic suite of format version 1, and its two interchangeable back ends.
+//! The cryptographic suite of format version 1, and its interchangeable back ends.
 //!
-//! Suite 1 (`AES256GCM-HKDFSHA256`, spec/envelope-v1.md section 4):
+//! Suite 1 (`AES256GCM-HKDFSHA256`, spec/envelope-v1.md sections 4 and 5):
 //!
 //! ```text
 //! PRK         = HKDF-Extract(salt = "domvia-e2ee v1 extract", IKM = K)
-//! OKM         = HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 64)
-//! message_key = OKM[0..32], commitment = OKM[32..64]
+//! commitment  = HKDF-Expand(PRK, "domvia-e2ee v1 commit" || u8(suite), 32)      ; per key
+//! message_key = HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 32)
 //! sealed      = AES-256-GCM(message_key, iv = 0^96, AAD, framed_plaintext)
 //! ```
 //!
-//! HKDF runs on the RustCrypto `hkdf` crate everywhere (SHA-NI where the CPU has it), with
-//! the extract step done once per key. AES-GCM runs natively on `aws-lc-rs` (hardware AES
-//! and GHASH, formally verified) and on WebAssembly on the RustCrypto crates. Both back
-//! ends produce the same bytes: the unit tests below cross-check them, and CI runs the
-//! vectors on both.
+//! HKDF runs on the RustCrypto `hkdf` crate everywhere (SHA-NI where the CPU has it); the
+//! extract step and the commitment are computed once per key, so an envelope costs one
+//! HMAC-SHA256 block of derivation. AES-GCM runs on the RustCrypto crates on WebAssembly.
+//! Natively it runs on `aws-lc-rs` (hardware AES and GHASH, formally verified) from
+//! [`native::SMALL`] bytes up, and on RustCrypto below, where its cheaper key setup wins
+//! (the per-envelope key makes key setup part of every message). The lengths are public,
+//! so the choice reveals nothing. All back ends produce the same bytes: the unit tests
+//! below cross-check them, and CI runs the vectors with RustCrypto alone as well.
 
 use zeroize::Zeroizing;
 
@@ -21,18 +24,20 @@ use zeroize::Zeroizing;
 use crate::secret_buf::SecretBuf;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) mod aws_lc;
 #[cfg_attr(
-    not(any(target_arch = "wasm32", feature = "rust-crypto")),
+    feature = "rust-crypto",
     allow(
         dead_code,
-        reason = "native builds use it to cross-check aws-lc-rs in tests"
+        reason = "with rust-crypto it only cross-checks RustCrypto in tests"
     )
 )]
+pub(crate) mod aws_lc;
+#[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
+pub(crate) mod native;
 pub(crate) mod rust_crypto;
 
 #[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
-pub(crate) use aws_lc as active;
+pub(crate) use native as active;
 #[cfg(any(target_arch = "wasm32", feature = "rust-crypto"))]
 pub(crate) use rust_crypto as active;
 
@@ -48,8 +53,10 @@ pub(crate) const TAG_LEN: usize = 16;
 pub(crate) const IV: [u8; 12] = [0; 12];
 /// HKDF-Extract salt.
 pub(crate) const EXTRACT_SALT: &[u8] = b"domvia-e2ee v1 extract";
-/// HKDF-Expand info prefix; the suite byte and the nonce follow.
-pub(crate) const EXPAND_LABEL: &[u8] = b"domvia-e2ee v1 msg";
+/// HKDF-Expand info prefix of the message key; the suite byte and the nonce follow.
+pub(crate) const MESSAGE_LABEL: &[u8] = b"domvia-e2ee v1 msg";
+/// HKDF-Expand info prefix of the commitment; the suite byte follows.
+pub(crate) const COMMIT_LABEL: &[u8] = b"domvia-e2ee v1 commit";
 
 /// A cipher suite. Format version 1 has exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,28 +94,8 @@ impl Suite {
     }
 }
 
-/// What HKDF-Expand yields for one envelope.
-pub(crate) struct MessageSecrets {
-    /// The single-use AES-256-GCM key.
-    pub(crate) key: Zeroizing<[u8; KEY_LEN]>,
-    /// The key commitment sent in the envelope.
-    pub(crate) commitment: [u8; COMMITMENT_LEN],
-}
-
-impl MessageSecrets {
-    /// Splits the 64 bytes of OKM, zeroizing the buffer it came in.
-    fn from_okm(okm: &Zeroizing<[u8; KEY_LEN + COMMITMENT_LEN]>) -> Self {
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        let mut commitment = [0u8; COMMITMENT_LEN];
-        let (k, c) = okm.split_at(KEY_LEN);
-        key.copy_from_slice(k);
-        commitment.copy_from_slice(c);
-        Self { key, commitment }
-    }
-}
-
 /// HKDF after the extract step: the keyed HMAC state for HKDF-Expand, computed once per
-/// key so that every envelope only runs HKDF-Expand.
+/// key.
 #[derive(Clone)]
 pub(crate) struct Prk(hkdf::Hkdf<sha2::Sha256>);
 
@@ -118,14 +105,28 @@ impl Prk {
         Self(hkdf::Hkdf::new(Some(EXTRACT_SALT), key))
     }
 
-    /// `HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 64)`.
-    pub(crate) fn expand(&self, suite: u8, nonce: &[u8; NONCE_LEN]) -> MessageSecrets {
-        let mut okm = Zeroizing::new([0u8; KEY_LEN + COMMITMENT_LEN]);
-        // 64 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
+    /// `HKDF-Expand(PRK, "domvia-e2ee v1 commit" || u8(suite), 32)`: the key commitment.
+    pub(crate) fn commitment(&self, suite: u8) -> [u8; COMMITMENT_LEN] {
+        let mut out = [0u8; COMMITMENT_LEN];
+        // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
         let _ = self
             .0
-            .expand_multi_info(&[EXPAND_LABEL, &[suite], nonce], okm.as_mut_slice());
-        MessageSecrets::from_okm(&okm)
+            .expand_multi_info(&[COMMIT_LABEL, &[suite]], &mut out);
+        out
+    }
+
+    /// `HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 32)`: the single-use
+    /// AES-256-GCM key of one envelope.
+    pub(crate) fn message_key(
+        &self,
+        suite: u8,
+        nonce: &[u8; NONCE_LEN],
+    ) -> Zeroizing<[u8; KEY_LEN]> {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        let _ = self
+            .0
+            .expand_multi_info(&[MESSAGE_LABEL, &[suite], nonce], key.as_mut_slice());
+        key
     }
 }
 
@@ -145,53 +146,50 @@ mod tests {
 
     #[test]
     fn both_back_ends_seal_and_open_the_same_bytes() {
-        for (i, len) in [0usize, 1, 15, 16, 17, 200, 4096, 65_537]
+        for (i, len) in [0usize, 1, 15, 16, 17, 200, 767, 768, 4096, 65_537]
             .into_iter()
             .enumerate()
         {
             let key = [u8::try_from(i).unwrap(); 32];
             let nonce = [0xA5 ^ u8::try_from(i).unwrap(); 32];
-            let m = Prk::extract(&key).expand(1, &nonce);
+            let m = Prk::extract(&key).message_key(1, &nonce);
             let plain: Vec<u8> = (0..len).map(|j| (j % 251) as u8).collect();
             let aad = b"aad bytes";
             let mut x = SecretBuf::copy_of(&plain, TAG_LEN);
             let mut y = SecretBuf::copy_of(&plain, TAG_LEN);
-            aws_lc::seal_in_place(&m.key, aad, &mut x).unwrap();
-            rust_crypto::seal_in_place(&m.key, aad, &mut y).unwrap();
+            aws_lc::seal_in_place(&m, aad, &mut x).unwrap();
+            rust_crypto::seal_in_place(&m, aad, &mut y).unwrap();
             assert_eq!(&*x, &*y, "ciphertexts differ at length {len}");
             let sealed = x.into_public();
 
-            let mut a = SecretBuf::copy_of(&sealed, 0);
-            aws_lc::open_in_place(&m.key, aad, &mut a).unwrap();
-            assert_eq!(&*a, &plain[..]);
-            let mut b = SecretBuf::copy_of(&sealed, 0);
-            rust_crypto::open_in_place(&m.key, aad, &mut b).unwrap();
-            assert_eq!(&*b, &plain[..]);
-
-            let mut bad = sealed.clone();
-            if let Some(last) = bad.last_mut() {
-                *last ^= 1;
-            }
             for open in [aws_lc::open_in_place, rust_crypto::open_in_place] {
-                assert!(open(&m.key, aad, &mut SecretBuf::copy_of(&bad, 0)).is_err());
-                assert!(open(&m.key, b"other", &mut SecretBuf::copy_of(&sealed, 0)).is_err());
-                assert!(open(&m.key, aad, &mut SecretBuf::copy_of(&sealed[..15], 0)).is_err());
+                let mut a = SecretBuf::copy_of(&sealed, 0);
+                open(&m, aad, &mut a).unwrap();
+                assert_eq!(&*a, &plain[..]);
+                let mut bad = sealed.clone();
+                if let Some(last) = bad.last_mut() {
+                    *last ^= 1;
+                }
+                assert!(open(&m, aad, &mut SecretBuf::copy_of(&bad, 0)).is_err());
+                assert!(open(&m, b"other", &mut SecretBuf::copy_of(&sealed, 0)).is_err());
+                assert!(open(&m, aad, &mut SecretBuf::copy_of(&sealed[..15], 0)).is_err());
             }
         }
     }
 
     #[test]
-    fn expand_matches_one_shot_hkdf() {
+    fn derivations_match_one_shot_hkdf() {
         let key = [7u8; 32];
         let nonce = [9u8; 32];
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(super::EXTRACT_SALT), &key);
-        let mut okm = [0u8; 64];
-        let mut info = super::EXPAND_LABEL.to_vec();
+        let mut info = super::MESSAGE_LABEL.to_vec();
         info.push(1);
         info.extend_from_slice(&nonce);
+        let mut okm = [0u8; 32];
         hk.expand(&info, &mut okm).unwrap();
-        let s = Prk::extract(&key).expand(1, &nonce);
-        assert_eq!(&okm[..32], &s.key[..]);
-        assert_eq!(&okm[32..], &s.commitment[..]);
+        let prk = Prk::extract(&key);
+        assert_eq!(okm, *prk.message_key(1, &nonce));
+        hk.expand(b"domvia-e2ee v1 commit\x01", &mut okm).unwrap();
+        assert_eq!(okm, prk.commitment(1));
     }
 }
