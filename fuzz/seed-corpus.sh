@@ -17,10 +17,11 @@ mkdir -p "$corpus/envelope_parse" "$corpus/envelope_open" "$corpus/key_import"
 if [[ ! -f "$vectors" ]]; then
     echo "seed-corpus.sh: no $vectors, writing handmade seeds" >&2
     zeros='AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' # 32 zero bytes
+    nonce='AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' # 44 zero bytes
     for kind in chat call realtime; do
         for target in envelope_parse envelope_open; do
             printf '{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"%s","kid":"k","kver":1,"nonce":"%s","commit":"%s","ct":"AAAAAAAAAAAAAAAAAAAAAA"}' \
-                "$kind" "$zeros" "$zeros" >"$corpus/$target/handmade-$kind"
+                "$kind" "$nonce" "$zeros" >"$corpus/$target/handmade-$kind"
         done
     done
     printf '%s' "$zeros" >"$corpus/key_import/handmade-raw"

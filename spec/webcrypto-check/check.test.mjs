@@ -41,13 +41,13 @@ function aad(header, context) {
     str16(header.kid), u32(header.kver), ...fields.map((f) => str16(context[f])));
 }
 
-// Section 4: message key and commitment.
-async function derive(rawKey, nonce) {
+// Section 4: the session key for a salt, and the key's commitment.
+async function derive(rawKey, salt) {
   const ikm = await subtle.importKey("raw", rawKey, "HKDF", false, ["deriveBits"]);
   const expand = async (info) => new Uint8Array(await subtle.deriveBits(
     { name: "HKDF", hash: "SHA-256", salt: enc.encode("domvia-e2ee v1 extract"), info }, ikm, 256));
   return {
-    messageKey: await expand(concat(enc.encode("domvia-e2ee v1 msg"), new Uint8Array([1]), nonce)),
+    sessionKey: await expand(concat(enc.encode("domvia-e2ee v1 session"), new Uint8Array([1]), salt)),
     commitment: await expand(concat(enc.encode("domvia-e2ee v1 commit"), new Uint8Array([1]))),
   };
 }
@@ -57,13 +57,14 @@ const timingSafeEqual = (a, b) => a.length === b.length && a.reduce((d, x, i) =>
 // Section 8, steps 6-8, for a parsed header; throws "auth_failed" or "invalid_plaintext".
 async function open(rawKey, env, context) {
   const nonce = b64uDecode(env.nonce), commit = b64uDecode(env.commit), ct = b64uDecode(env.ct);
-  const { messageKey, commitment } = await derive(rawKey, nonce);
+  if (nonce.length !== 44) throw new Error("malformed");
+  const { sessionKey, commitment } = await derive(rawKey, nonce.slice(0, 32));
   if (!timingSafeEqual(commitment, commit)) throw new Error("auth_failed");
-  const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["decrypt"]);
+  const key = await subtle.importKey("raw", sessionKey, "AES-GCM", false, ["decrypt"]);
   let framed;
   try {
     framed = new Uint8Array(await subtle.decrypt(
-      { name: "AES-GCM", iv: new Uint8Array(12), additionalData: aad(env, context), tagLength: 128 }, key, ct));
+      { name: "AES-GCM", iv: nonce.slice(32), additionalData: aad(env, context), tagLength: 128 }, key, ct));
   } catch { throw new Error("auth_failed"); }
   const len = new DataView(framed.buffer).getUint32(0);
   if (4 + len > framed.length || framed.slice(4 + len).some((b) => b !== 0)) throw new Error("invalid_plaintext");
@@ -82,15 +83,16 @@ for (const v of vectors.positive) {
     assert.equal(env.suite, "AES256GCM-HKDFSHA256");
     assert.equal(hex(aad(env, v.context)), v.aad, "AAD");
     const rawKey = fromHex(v.key);
-    const { messageKey, commitment } = await derive(rawKey, fromHex(v.nonce));
-    assert.equal(hex(messageKey), v.message_key);
+    const nonce = fromHex(v.nonce);
+    const { sessionKey, commitment } = await derive(rawKey, nonce.slice(0, 32));
+    assert.equal(hex(sessionKey), v.session_key);
     assert.equal(hex(commitment), v.commitment);
     assert.equal(await open(rawKey, env, v.context), v.payload_json);
 
     // Reproduce the ciphertext from the framed plaintext.
-    const key = await subtle.importKey("raw", messageKey, "AES-GCM", false, ["encrypt"]);
+    const key = await subtle.importKey("raw", sessionKey, "AES-GCM", false, ["encrypt"]);
     const sealed = await subtle.encrypt(
-      { name: "AES-GCM", iv: new Uint8Array(12), additionalData: fromHex(v.aad) }, key, fromHex(v.framed_plaintext));
+      { name: "AES-GCM", iv: nonce.slice(32), additionalData: fromHex(v.aad) }, key, fromHex(v.framed_plaintext));
     assert.equal(Buffer.from(sealed).toString("base64url"), env.ct);
 
     // The exported JWK is accepted by WebCrypto as an AES-256-GCM key with these bytes.

@@ -177,9 +177,10 @@ mod tests {
 
     #[test]
     fn the_header_is_pretty_json_in_wire_order() {
-        let n = "A".repeat(43);
+        let n = "A".repeat(59);
+        let c = "A".repeat(43);
         let wire = format!(
-            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"call","kver":3,"nonce":"{n}","commit":"{n}","ct":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
+            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"call","kver":3,"nonce":"{n}","commit":"{c}","ct":"AAAAAAAAAAAAAAAAAAAAAA"}}"#
         );
         let envelope = Envelope::from_json(&wire).unwrap();
         let shown = header_json(&envelope);

@@ -38,7 +38,7 @@ impl KeySourceArgs {
 /// What opens envelopes: one key, or a keyring that picks the version an envelope names.
 pub(crate) enum Opener {
     /// One key, chosen by the user.
-    Key(AesGcmKey),
+    Key(Box<AesGcmKey>),
     /// Every version of every key id in a keyring export.
     Keyring(Keyring),
 }
@@ -51,9 +51,13 @@ impl DecryptKeyArgs {
     pub(crate) fn load(&self) -> Result<Opener, CliError> {
         match (&self.keyring_file, &self.key_file, &self.key_env) {
             (Some(path), _, _) => load_keyring(path).map(Opener::Keyring),
-            (None, Some(path), _) => load_key(&KeySource::File(path)).map(Opener::Key),
-            (None, None, Some(var)) => load_key(&KeySource::Env(var)).map(Opener::Key),
-            (None, None, None) => load_key(&KeySource::Env("")).map(Opener::Key),
+            (None, Some(path), _) => {
+                load_key(&KeySource::File(path)).map(|k| Opener::Key(Box::new(k)))
+            }
+            (None, None, Some(var)) => {
+                load_key(&KeySource::Env(var)).map(|k| Opener::Key(Box::new(k)))
+            }
+            (None, None, None) => load_key(&KeySource::Env("")).map(|k| Opener::Key(Box::new(k))),
         }
     }
 }

@@ -387,7 +387,12 @@ fn interleaved_ratio(
         ratios.push(ta / tb);
     }
     ratios.sort_by(f64::total_cmp);
-    let q = |p: usize| ratios.get(ROUNDS.saturating_mul(p) / 4).copied().unwrap_or(f64::NAN);
+    let q = |p: usize| {
+        ratios
+            .get(ROUNDS.saturating_mul(p) / 4)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     Ok([q(1), q(2), q(3)])
 }
 

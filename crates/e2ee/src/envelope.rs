@@ -172,7 +172,7 @@ impl Envelope {
     pub fn key_label(&self) -> &KeyLabel {
         &self.label
     }
-    /// The per-envelope random nonce.
+    /// The nonce: the sender session's 32-byte salt, then the 12-byte AES-GCM IV.
     #[must_use]
     pub fn nonce(&self) -> &[u8; NONCE_LEN] {
         &self.nonce
@@ -468,8 +468,8 @@ impl<'a> RawEnvelope<'a> {
                 return Err(Malformed::WrongType { member: "kver" }.into());
             }
         };
-        let nonce = fixed::<NONCE_LEN>("nonce", &self.required("nonce")?)?;
-        let commitment = fixed::<COMMITMENT_LEN>("commit", &self.required("commit")?)?;
+        let nonce = fixed::<NONCE_LEN>("nonce", "44", &self.required("nonce")?)?;
+        let commitment = fixed::<COMMITMENT_LEN>("commit", "32", &self.required("commit")?)?;
         let sealed = sealed(&self.required("ct")?)?;
         Ok(Envelope {
             suite,
@@ -485,7 +485,11 @@ impl<'a> RawEnvelope<'a> {
     }
 }
 
-fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Malformed> {
+fn fixed<const N: usize>(
+    member: &'static str,
+    expected: &'static str,
+    text: &str,
+) -> Result<[u8; N], Malformed> {
     let mut out = [0u8; N];
     // Reject by length first so a long string is not decoded at all.
     if text.len() != N.saturating_mul(4).div_ceil(3) {
@@ -496,7 +500,7 @@ fn fixed<const N: usize>(member: &'static str, text: &str) -> Result<[u8; N], Ma
         return Err(Malformed::WrongLength {
             member,
             len,
-            expected: "32",
+            expected,
         });
     }
     match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
@@ -535,12 +539,13 @@ fn sealed(text: &str) -> Result<Vec<u8>, Malformed> {
 mod tests {
     use super::*;
 
-    const N: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const N: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    const C: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     const CT: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
     fn env(extra: &str) -> String {
         format!(
-            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"chat","kver":1,"nonce":"{N}","commit":"{N}","ct":"{CT}"{extra}}}"#
+            r#"{{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"chat","kver":1,"nonce":"{N}","commit":"{C}","ct":"{CT}"{extra}}}"#
         )
     }
 

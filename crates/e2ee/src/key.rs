@@ -22,12 +22,14 @@ use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
+use crate::sessions::Sessions;
 use crate::suite::{COMMITMENT_LEN, KEY_LEN, Prk, Suite};
 
 /// A 256-bit AES-GCM key (a room key, call key or event key).
 ///
-/// The key is used only through envelope sealing and opening (spec/envelope-v1.md): each
-/// envelope derives its own single-use AES key from it, so the key has no message limit.
+/// The key is used only through envelope sealing and opening (spec/envelope-v1.md): it
+/// seals under sender sessions derived from it, so the key has no message limit. A clone
+/// is the same key with its own, fresh sessions.
 #[derive(Clone)]
 pub struct AesGcmKey {
     bytes: Zeroizing<[u8; KEY_LEN]>,
@@ -35,6 +37,8 @@ pub struct AesGcmKey {
     prk: Prk,
     /// The key commitment (spec/envelope-v1.md section 5), computed once.
     commitment: [u8; COMMITMENT_LEN],
+    /// Sender sessions for sealing, and a cache of other senders' for opening.
+    sessions: Sessions,
 }
 
 impl ZeroizeOnDrop for AesGcmKey {}
@@ -110,6 +114,7 @@ impl AesGcmKey {
             bytes,
             prk,
             commitment,
+            sessions: Sessions::default(),
         }
     }
 
@@ -190,6 +195,10 @@ impl AesGcmKey {
 
     pub(crate) fn prk(&self) -> &Prk {
         &self.prk
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// The key's commitment: public, the same in every envelope sealed under this key

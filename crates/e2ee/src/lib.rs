@@ -48,6 +48,7 @@ mod replay;
 mod rng;
 mod seal;
 mod secret_buf;
+mod sessions;
 mod suite;
 
 pub use context::{
@@ -72,6 +73,7 @@ pub use seal::{
 };
 #[cfg(os_rng)]
 pub use seal::{seal_bytes, seal_json};
+pub use sessions::MAX_ENVELOPES_PER_SESSION;
 pub use suite::Suite;
 
 /// Re-exported so callers name the same trait the `_with_rng` functions take.

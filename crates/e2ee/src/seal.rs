@@ -25,7 +25,7 @@ use crate::framing::{FramingFault, LEN_PREFIX, MAX_PAYLOAD_LEN, Padding, unframe
 use crate::ident::{KeyId, KeyVersion};
 use crate::key::AesGcmKey;
 use crate::secret_buf::{ChunkWriter, SecretBuf};
-use crate::suite::{NONCE_LEN, Suite, TAG_LEN, active};
+use crate::suite::{IV_LEN, NONCE_LEN, SALT_LEN, Suite, TAG_LEN};
 
 /// Sender-side settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -270,11 +270,20 @@ fn seal_framed<R: CryptoRng + ?Sized>(
     buf.reserve(capacity.saturating_sub(buf.len()));
     buf.resize(capacity.saturating_sub(TAG_LEN));
 
-    let mut nonce = [0u8; NONCE_LEN];
-    rng.fill_bytes(&mut nonce);
-    let message_key = key.prk().message_key(suite.byte(), &nonce);
+    let (salt, cipher) = key
+        .sessions()
+        .outgoing(key.prk(), suite.byte(), rng)
+        .map_err(|_| SealError::Aead)?;
+    let mut iv = [0u8; IV_LEN];
+    rng.fill_bytes(&mut iv);
     let aad = context.associated_data(suite, label);
-    active::seal_in_place(&message_key, &aad, &mut buf).map_err(|_| SealError::Aead)?;
+    cipher
+        .seal_in_place(&iv, &aad, &mut buf)
+        .map_err(|_| SealError::Aead)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    let (s, i) = nonce.split_at_mut(SALT_LEN);
+    s.copy_from_slice(&salt);
+    i.copy_from_slice(&iv);
     Ok(Envelope {
         suite,
         kind: context.kind(),
@@ -377,12 +386,23 @@ pub(crate) fn open_framed(
     if !bool::from(key.commitment().ct_eq(&envelope.commitment)) {
         return Err(OpenError::Authentication);
     }
-    let message_key = key
-        .prk()
-        .message_key(envelope.suite.byte(), &envelope.nonce);
+    let (salt, iv) = split_nonce(&envelope.nonce);
+    let cipher = key
+        .sessions()
+        .incoming(key.prk(), envelope.suite.byte(), salt)
+        .map_err(|_| OpenError::Authentication)?;
     let aad = context.associated_data(envelope.suite, &envelope.label);
     let mut framed = SecretBuf::copy_of(&envelope.sealed, 0);
-    active::open_in_place(&message_key, &aad, &mut framed)
+    cipher
+        .open_in_place(iv, &aad, &mut framed)
         .map_err(|_| OpenError::Authentication)?;
     Ok(Opened { framed, aad })
+}
+
+/// `nonce = salt || iv` (spec/envelope-v1.md section 4).
+fn split_nonce(nonce: &[u8; NONCE_LEN]) -> (&[u8; SALT_LEN], &[u8; IV_LEN]) {
+    let (salt, iv) = nonce
+        .split_first_chunk::<SALT_LEN>()
+        .unwrap_or((&[0; SALT_LEN], &[]));
+    (salt, iv.first_chunk::<IV_LEN>().unwrap_or(&[0; IV_LEN]))
 }

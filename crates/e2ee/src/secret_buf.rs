@@ -54,6 +54,7 @@ impl SecretBuf {
 
     /// The inner `Vec`, for an AEAD that appends its tag in place. The caller must have
     /// reserved the room first, so that the `Vec` does not reallocate.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn vec_within_capacity(&mut self) -> &mut Vec<u8> {
         &mut self.0
     }
@@ -142,9 +143,15 @@ impl ChunkWriter {
     fn write_spilling(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let room = self.chunks.last().map_or(0, |c| c.0.capacity().saturating_sub(c.len()));
+            let room = self
+                .chunks
+                .last()
+                .map_or(0, |c| c.0.capacity().saturating_sub(c.len()));
             if room == 0 {
-                let last = self.chunks.last().map_or(Self::FIRST_CHUNK, |c| c.0.capacity());
+                let last = self
+                    .chunks
+                    .last()
+                    .map_or(Self::FIRST_CHUNK, |c| c.0.capacity());
                 let next = last.saturating_mul(2).max(rest.len().min(1 << 20));
                 self.chunks.push(SecretBuf::with_capacity(next));
                 continue;

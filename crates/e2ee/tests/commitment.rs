@@ -79,17 +79,17 @@ fn ghash(h: u128, aad: &[u8], ct: &[u8]) -> u128 {
     s.into_iter().fold(0, |x, b| gf_mul(x ^ b, h))
 }
 
-/// The GCM tag for the all-zero 96-bit IV.
+/// The GCM tag for the all-zero 96-bit IV (J0 = IV || 1).
 fn tag(key: &[u8], aad: &[u8], ct: &[u8]) -> u128 {
     ghash(aes_block(key, 0), aad, ct) ^ aes_block(key, 1)
 }
 
-/// Message key and commitment of spec/envelope-v1.md section 4.
-fn derive(key: &[u8; 32], nonce: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+/// Session key and commitment of spec/envelope-v1.md section 4.
+fn derive(key: &[u8; 32], salt: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(b"domvia-e2ee v1 extract"), key);
-    let mut info = b"domvia-e2ee v1 msg".to_vec();
+    let mut info = b"domvia-e2ee v1 session".to_vec();
     info.push(1);
-    info.extend_from_slice(nonce);
+    info.extend_from_slice(salt);
     let (mut message_key, mut commitment) = ([0u8; 32], [0u8; 32]);
     hk.expand(&info, &mut message_key).unwrap();
     hk.expand(b"domvia-e2ee v1 commit\x01", &mut commitment)
@@ -100,9 +100,12 @@ fn derive(key: &[u8; 32], nonce: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
 #[test]
 fn a_ciphertext_valid_under_two_gcm_keys_opens_under_one_envelope_key_at_most() {
     let (k1, k2) = ([0x11u8; 32], [0x22u8; 32]);
-    let nonce = [0x33u8; 32];
-    let (m1, c1) = derive(&k1, &nonce);
-    let (m2, c2) = derive(&k2, &nonce);
+    let salt = [0x33u8; 32];
+    let (m1, c1) = derive(&k1, &salt);
+    let (m2, c2) = derive(&k2, &salt);
+    // The envelope's nonce: the salt, then an all-zero IV.
+    let mut nonce = salt.to_vec();
+    nonce.extend_from_slice(&[0; 12]);
     let context = Context::from(ChatContext::parse("room-42", "msg-1").unwrap());
     let label = KeyLabel::parse(Some("room-42-v1"), 1).unwrap();
     let aad = context.associated_data(&label);

@@ -32,7 +32,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// Hands out fixed bytes: the nonce of a vector.
+/// Hands out fixed bytes: the nonce of a vector (a fresh key's first seal draws the
+/// session salt, then the IV).
 struct FixedRng(Vec<u8>);
 
 impl TryRng for FixedRng {
@@ -110,12 +111,12 @@ fn spec_aad(ctx: &Value, key_id: Option<&str>, key_version: u32) -> Vec<u8> {
     a
 }
 
-/// `message_key || commitment` of spec section 4.
-fn spec_okm(key: &[u8; 32], nonce: &[u8; 32]) -> [u8; 64] {
+/// `session_key || commitment` of spec section 4, for a nonce `salt || iv`.
+fn spec_okm(key: &[u8; 32], nonce: &[u8; 44]) -> [u8; 64] {
     let hk = hkdf::Hkdf::<Sha256>::new(Some(b"domvia-e2ee v1 extract"), key);
-    let mut info = b"domvia-e2ee v1 msg".to_vec();
+    let mut info = b"domvia-e2ee v1 session".to_vec();
     info.push(1);
-    info.extend_from_slice(nonce);
+    info.extend_from_slice(&nonce[..32]);
     let mut okm = [0u8; 64];
     hk.expand(&info, &mut okm[..32]).unwrap();
     hk.expand(b"domvia-e2ee v1 commit\x01", &mut okm[32..])
@@ -123,18 +124,23 @@ fn spec_okm(key: &[u8; 32], nonce: &[u8; 32]) -> [u8; 64] {
     okm
 }
 
-fn spec_seal(message_key: &[u8], aad: &[u8], framed: &[u8]) -> Vec<u8> {
-    let cipher = aes_gcm::Aes256Gcm::new_from_slice(message_key).unwrap();
+fn spec_seal(session_key: &[u8], nonce: &[u8; 44], aad: &[u8], framed: &[u8]) -> Vec<u8> {
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(session_key).unwrap();
     let mut buf = framed.to_vec();
+    let iv: [u8; 12] = nonce[32..].try_into().unwrap();
     let tag = cipher
-        .encrypt_inout_detached(
-            &aes_gcm::Nonce::from([0u8; 12]),
-            aad,
-            buf.as_mut_slice().into(),
-        )
+        .encrypt_inout_detached(&aes_gcm::Nonce::from(iv), aad, buf.as_mut_slice().into())
         .unwrap();
     buf.extend_from_slice(&tag);
     buf
+}
+
+/// A reproducible 44-byte nonce (salt || iv) for a label.
+fn nonce44(label: &str) -> [u8; 44] {
+    let mut n = [0u8; 44];
+    n[..32].copy_from_slice(&bytes32(&format!("salt:{label}")));
+    n[32..].copy_from_slice(&bytes32(&format!("iv:{label}"))[..12]);
+    n
 }
 
 fn b64u(bytes: &[u8]) -> String {
@@ -219,7 +225,7 @@ fn generate_positive() -> Vec<Value> {
         .into_iter()
         .map(|c| {
             let key_bytes = bytes32(&format!("key:{}", c.name));
-            let nonce = bytes32(&format!("nonce:{}", c.name));
+            let nonce = nonce44(c.name);
             let key = AesGcmKey::from_bytes(key_bytes);
             let context = context_from_json(&c.context);
             let label = KeyLabel::parse(c.key_id, u64::from(c.key_version)).unwrap();
@@ -245,7 +251,7 @@ fn generate_positive() -> Vec<Value> {
                 .to_vec();
             framed.extend_from_slice(c.payload_json.as_bytes());
             framed.resize(padding.padded_len(framed.len()).unwrap(), 0);
-            let sealed = spec_seal(&okm[..32], &aad, &framed);
+            let sealed = spec_seal(&okm[..32], &nonce, &aad, &framed);
             assert_eq!(sealed, envelope.ciphertext(), "{}: ciphertext", c.name);
             assert_eq!(&okm[32..], envelope.commitment(), "{}: commitment", c.name);
 
@@ -279,7 +285,7 @@ fn generate_positive() -> Vec<Value> {
                 "payload_json": c.payload_json,
                 "aad": hex::encode(&aad),
                 "framed_plaintext": hex::encode(&framed),
-                "message_key": hex::encode(&okm[..32]),
+                "session_key": hex::encode(&okm[..32]),
                 "commitment": hex::encode(&okm[32..]),
                 "envelope_json": envelope_json,
             })
@@ -577,13 +583,13 @@ fn invalid_plaintext_vectors() -> Vec<Value> {
     .into_iter()
     .map(|(name, framed)| {
         let key = bytes32(&format!("key:{name}"));
-        let nonce = bytes32(&format!("nonce:{name}"));
+        let nonce = nonce44(name);
         let aad = spec_aad(&ctx, Some("room-42-v1"), 1);
         let okm = spec_okm(&key, &nonce);
         let envelope = json!({
             "v": 1, "suite": "AES256GCM-HKDFSHA256", "kind": "chat", "kid": "room-42-v1",
             "kver": 1, "nonce": b64u(&nonce), "commit": b64u(&okm[32..]),
-            "ct": b64u(&spec_seal(&okm[..32], &aad, &framed)),
+            "ct": b64u(&spec_seal(&okm[..32], &nonce, &aad, &framed)),
         });
         json!({"name": format!("plaintext-{name}"), "key": hex::encode(key), "context": ctx,
                    "envelope_json": envelope.to_string(), "error": "invalid_plaintext"})
@@ -595,7 +601,7 @@ fn generate() -> Value {
     let positive = generate_positive();
     let negative = generate_negative(&positive);
     json!({
-        "description": "Test vectors for spec/envelope-v1.md. Hex for bytes; envelope_json is the exact wire text. Positive: reproduce envelope_json from key, nonce, context, key_id, key_version, padding and payload_json (the exact payload bytes), and open it. Negative: opening envelope_json with key (or keyring) expecting context must fail with error.",
+        "description": "Test vectors for spec/envelope-v1.md. Hex for bytes; envelope_json is the exact wire text. Positive: reproduce envelope_json from key, nonce (salt || iv: a fresh key's first seal), context, key_id, key_version, padding and payload_json (the exact payload bytes), and open it. Negative: opening envelope_json with key (or keyring) expecting context must fail with error.",
         "format_version": 1,
         "suite": "AES256GCM-HKDFSHA256",
         "positive": positive,

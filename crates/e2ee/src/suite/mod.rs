@@ -4,19 +4,18 @@
 //!
 //! ```text
 //! PRK         = HKDF-Extract(salt = "domvia-e2ee v1 extract", IKM = K)
-//! commitment  = HKDF-Expand(PRK, "domvia-e2ee v1 commit" || u8(suite), 32)      ; per key
-//! message_key = HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 32)
-//! sealed      = AES-256-GCM(message_key, iv = 0^96, AAD, framed_plaintext)
+//! commitment  = HKDF-Expand(PRK, "domvia-e2ee v1 commit" || u8(suite), 32)           ; per key
+//! session_key = HKDF-Expand(PRK, "domvia-e2ee v1 session" || u8(suite) || salt, 32)  ; per sender session
+//! sealed      = AES-256-GCM(session_key, iv, AAD, framed_plaintext)
+//! nonce       = salt || iv                                                          ; 32 + 12 bytes
 //! ```
 //!
-//! HKDF runs on the RustCrypto `hkdf` crate everywhere (SHA-NI where the CPU has it); the
-//! extract step and the commitment are computed once per key, so an envelope costs one
-//! HMAC-SHA256 block of derivation. AES-GCM runs on the RustCrypto crates on WebAssembly.
-//! Natively it runs on `aws-lc-rs` (hardware AES and GHASH, formally verified) from
-//! [`native::SMALL`] bytes up, and on RustCrypto below, where its cheaper key setup wins
-//! (the per-envelope key makes key setup part of every message). The lengths are public,
-//! so the choice reveals nothing. All back ends produce the same bytes: the unit tests
-//! below cross-check them, and CI runs the vectors with RustCrypto alone as well.
+//! HKDF runs on the RustCrypto `hkdf` crate everywhere (SHA-NI where the CPU has it).
+//! AES-GCM runs natively on `aws-lc-rs` (hardware AES and GHASH, formally verified) and on
+//! WebAssembly on the RustCrypto crates. A [`Cipher`](active::Cipher) is a session key
+//! with its key schedule done, kept by [`crate::sessions`] for as long as the session
+//! lasts. Both back ends produce the same bytes: the unit tests below cross-check them,
+//! and CI runs the vectors with RustCrypto alone as well.
 
 use zeroize::Zeroizing;
 
@@ -32,29 +31,36 @@ use crate::secret_buf::SecretBuf;
     )
 )]
 pub(crate) mod aws_lc;
-#[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
-pub(crate) mod native;
+#[cfg_attr(
+    not(any(target_arch = "wasm32", feature = "rust-crypto")),
+    allow(
+        dead_code,
+        reason = "native builds use it to cross-check aws-lc-rs in tests"
+    )
+)]
 pub(crate) mod rust_crypto;
 
 #[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
-pub(crate) use native as active;
+pub(crate) use aws_lc as active;
 #[cfg(any(target_arch = "wasm32", feature = "rust-crypto"))]
 pub(crate) use rust_crypto as active;
 
-/// Length of a key, and of a derived message key, in bytes.
+/// Length of a key, and of a derived session key, in bytes.
 pub(crate) const KEY_LEN: usize = 32;
-/// Length of the per-envelope random nonce.
-pub(crate) const NONCE_LEN: usize = 32;
+/// Length of a sender session's salt.
+pub(crate) const SALT_LEN: usize = 32;
+/// Length of the AES-GCM IV.
+pub(crate) const IV_LEN: usize = 12;
+/// Length of the envelope's nonce: salt || IV.
+pub(crate) const NONCE_LEN: usize = SALT_LEN + IV_LEN;
 /// Length of the key commitment.
 pub(crate) const COMMITMENT_LEN: usize = 32;
 /// Length of the AES-GCM tag.
 pub(crate) const TAG_LEN: usize = 16;
-/// The all-zero 96-bit IV: every message key encrypts exactly one plaintext.
-pub(crate) const IV: [u8; 12] = [0; 12];
 /// HKDF-Extract salt.
 pub(crate) const EXTRACT_SALT: &[u8] = b"domvia-e2ee v1 extract";
-/// HKDF-Expand info prefix of the message key; the suite byte and the nonce follow.
-pub(crate) const MESSAGE_LABEL: &[u8] = b"domvia-e2ee v1 msg";
+/// HKDF-Expand info prefix of a session key; the suite byte and the salt follow.
+pub(crate) const SESSION_LABEL: &[u8] = b"domvia-e2ee v1 session";
 /// HKDF-Expand info prefix of the commitment; the suite byte follows.
 pub(crate) const COMMIT_LABEL: &[u8] = b"domvia-e2ee v1 commit";
 
@@ -115,25 +121,22 @@ impl Prk {
         out
     }
 
-    /// `HKDF-Expand(PRK, "domvia-e2ee v1 msg" || u8(suite) || nonce, 32)`: the single-use
-    /// AES-256-GCM key of one envelope.
-    pub(crate) fn message_key(
-        &self,
-        suite: u8,
-        nonce: &[u8; NONCE_LEN],
-    ) -> Zeroizing<[u8; KEY_LEN]> {
+    /// `HKDF-Expand(PRK, "domvia-e2ee v1 session" || u8(suite) || salt, 32)`: the AES key
+    /// of one sender session.
+    pub(crate) fn session_key(&self, suite: u8, salt: &[u8; SALT_LEN]) -> Zeroizing<[u8; KEY_LEN]> {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         let _ = self
             .0
-            .expand_multi_info(&[MESSAGE_LABEL, &[suite], nonce], key.as_mut_slice());
+            .expand_multi_info(&[SESSION_LABEL, &[suite], salt], key.as_mut_slice());
         key
     }
 }
 
-// Each back end offers `seal_in_place(key, aad, &mut SecretBuf)`, which encrypts the
-// buffer and appends the tag into capacity the caller reserved, and `open_in_place`, which
-// takes ciphertext || tag and on success leaves only the plaintext (on failure the buffer
-// is unspecified, and wiped on drop).
+// Each back end offers `Cipher::new(session_key)`, `Cipher::seal_in_place(iv, aad, &mut
+// SecretBuf)`, which encrypts the buffer and appends the tag into capacity the caller
+// reserved, and `Cipher::open_in_place(iv, aad, &mut SecretBuf)`, which takes ciphertext ||
+// tag and on success leaves only the plaintext (on failure the buffer is unspecified, and
+// wiped on drop).
 
 /// The AEAD refused: the tag did not verify (or, when sealing, the input was too long
 /// for AES-GCM, which the size limits rule out).
@@ -144,35 +147,46 @@ pub(crate) struct AeadFailure;
 mod tests {
     use super::{Prk, SecretBuf, TAG_LEN, aws_lc, rust_crypto};
 
+    type OpenFn<'a> = dyn Fn(&[u8; 12], &[u8], &mut SecretBuf) -> bool + 'a;
+
     #[test]
     fn both_back_ends_seal_and_open_the_same_bytes() {
-        for (i, len) in [0usize, 1, 15, 16, 17, 200, 767, 768, 4096, 65_537]
+        for (i, len) in [0usize, 1, 15, 16, 17, 200, 4096, 65_537]
             .into_iter()
             .enumerate()
         {
-            let key = [u8::try_from(i).unwrap(); 32];
-            let nonce = [0xA5 ^ u8::try_from(i).unwrap(); 32];
-            let m = Prk::extract(&key).message_key(1, &nonce);
+            let byte = u8::try_from(i).unwrap();
+            let k = Prk::extract(&[byte; 32]).session_key(1, &[0xA5 ^ byte; 32]);
+            let iv = [byte; 12];
+            let (a, r) = (
+                aws_lc::Cipher::new(&k).unwrap(),
+                rust_crypto::Cipher::new(&k).unwrap(),
+            );
             let plain: Vec<u8> = (0..len).map(|j| (j % 251) as u8).collect();
             let aad = b"aad bytes";
             let mut x = SecretBuf::copy_of(&plain, TAG_LEN);
             let mut y = SecretBuf::copy_of(&plain, TAG_LEN);
-            aws_lc::seal_in_place(&m, aad, &mut x).unwrap();
-            rust_crypto::seal_in_place(&m, aad, &mut y).unwrap();
+            a.seal_in_place(&iv, aad, &mut x).unwrap();
+            r.seal_in_place(&iv, aad, &mut y).unwrap();
             assert_eq!(&*x, &*y, "ciphertexts differ at length {len}");
             let sealed = x.into_public();
 
-            for open in [aws_lc::open_in_place, rust_crypto::open_in_place] {
-                let mut a = SecretBuf::copy_of(&sealed, 0);
-                open(&m, aad, &mut a).unwrap();
-                assert_eq!(&*a, &plain[..]);
-                let mut bad = sealed.clone();
-                if let Some(last) = bad.last_mut() {
-                    *last ^= 1;
-                }
-                assert!(open(&m, aad, &mut SecretBuf::copy_of(&bad, 0)).is_err());
-                assert!(open(&m, b"other", &mut SecretBuf::copy_of(&sealed, 0)).is_err());
-                assert!(open(&m, aad, &mut SecretBuf::copy_of(&sealed[..15], 0)).is_err());
+            let mut bad = sealed.clone();
+            if let Some(last) = bad.last_mut() {
+                *last ^= 1;
+            }
+            let opens: [&OpenFn<'_>; 2] = [
+                &|iv, aad, b| a.open_in_place(iv, aad, b).is_ok(),
+                &|iv, aad, b| r.open_in_place(iv, aad, b).is_ok(),
+            ];
+            for open in opens {
+                let mut buf = SecretBuf::copy_of(&sealed, 0);
+                assert!(open(&iv, aad, &mut buf));
+                assert_eq!(&*buf, &plain[..]);
+                assert!(!open(&iv, aad, &mut SecretBuf::copy_of(&bad, 0)));
+                assert!(!open(&iv, b"other", &mut SecretBuf::copy_of(&sealed, 0)));
+                assert!(!open(&[0xFF; 12], aad, &mut SecretBuf::copy_of(&sealed, 0)));
+                assert!(!open(&iv, aad, &mut SecretBuf::copy_of(&sealed[..15], 0)));
             }
         }
     }
@@ -180,15 +194,15 @@ mod tests {
     #[test]
     fn derivations_match_one_shot_hkdf() {
         let key = [7u8; 32];
-        let nonce = [9u8; 32];
+        let salt = [9u8; 32];
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(super::EXTRACT_SALT), &key);
-        let mut info = super::MESSAGE_LABEL.to_vec();
+        let mut info = super::SESSION_LABEL.to_vec();
         info.push(1);
-        info.extend_from_slice(&nonce);
+        info.extend_from_slice(&salt);
         let mut okm = [0u8; 32];
         hk.expand(&info, &mut okm).unwrap();
         let prk = Prk::extract(&key);
-        assert_eq!(okm, *prk.message_key(1, &nonce));
+        assert_eq!(okm, *prk.session_key(1, &salt));
         hk.expand(b"domvia-e2ee v1 commit\x01", &mut okm).unwrap();
         assert_eq!(okm, prk.commitment(1));
     }
