@@ -312,3 +312,54 @@ fn the_same_payload_never_gives_the_same_envelope() {
     assert_eq!(a.commitment(), b.commitment());
     assert_eq!(a.commitment(), key.commitment());
 }
+
+#[test]
+fn every_holder_seals_under_its_own_session_and_receivers_open_them_all() {
+    let key = AesGcmKey::generate();
+    let ctx = chat("r", "m");
+    let opts = SealOptions::default();
+    // A hundred devices holding the same room key (clones start their own sessions),
+    // more than a receiver caches at once.
+    let envelopes: Vec<Envelope> = (0..100_usize)
+        .map(|i| seal_json(&i, &key.clone(), &ctx, &label(), &opts).unwrap())
+        .collect();
+    let salts: std::collections::HashSet<&[u8]> =
+        envelopes.iter().map(|e| &e.nonce()[..32]).collect();
+    assert_eq!(salts.len(), 100, "each holder has its own session salt");
+    let receiver = key.clone();
+    for _ in 0..2 {
+        for (i, e) in envelopes.iter().enumerate() {
+            assert_eq!(open_json::<usize>(e, &receiver, &ctx).unwrap(), i);
+        }
+    }
+
+    // One holder reuses its session: same salt, fresh IV.
+    let a = seal_json(&1, &key, &ctx, &label(), &opts).unwrap();
+    let b = seal_json(&2, &key, &ctx, &label(), &opts).unwrap();
+    assert_eq!(a.nonce()[..32], b.nonce()[..32]);
+    assert_ne!(a.nonce()[32..], b.nonce()[32..]);
+
+    // Moving an envelope to another session's salt breaks it.
+    let mut wire: Value = serde_json::from_str(&a.to_json()).unwrap();
+    let other = envelopes[0].to_value();
+    let mut nonce = base64ct_decode(other["nonce"].as_str().unwrap());
+    nonce[32..].copy_from_slice(&a.nonce()[32..]);
+    wire["nonce"] = json!(base64ct_encode(&nonce));
+    let moved = Envelope::from_value(&wire).unwrap();
+    assert_eq!(
+        open_json::<u32>(&moved, &receiver, &ctx)
+            .unwrap_err()
+            .code(),
+        "auth_failed"
+    );
+}
+
+fn base64ct_decode(s: &str) -> Vec<u8> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::decode_vec(s).unwrap()
+}
+
+fn base64ct_encode(b: &[u8]) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::encode_string(b)
+}
