@@ -43,9 +43,10 @@ cargo test -p domvia-e2ee --features rust-crypto --locked
 step "independent WebCrypto implementation of the spec against the vectors"
 node --test spec/webcrypto-check/
 
-if [ -x fuzz/smoke.sh ]; then
-  step "fuzz smoke run"
-  fuzz/smoke.sh "${DOMVIA_FUZZ_SECONDS:-15}"
+step "fuzz targets: build, and a short smoke run of each (nightly toolchain)"
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal >/dev/null
 fi
+fuzz/smoke.sh "${DOMVIA_FUZZ_SECONDS:-15}"
 
 step "all checks passed"
