@@ -211,6 +211,12 @@ pub fn seal_bytes_with_rng<R: CryptoRng + ?Sized>(
     options: &SealOptions,
     rng: &mut R,
 ) -> Result<Envelope, SealError> {
+    if payload_json.len() > MAX_PAYLOAD_LEN {
+        return Err(SealError::PayloadTooLarge {
+            len: payload_json.len(),
+            max: MAX_PAYLOAD_LEN,
+        });
+    }
     let framed_len = payload_json.len().saturating_add(LEN_PREFIX);
     let mut buf = SecretBuf::with_capacity(sealed_capacity(framed_len, options.padding));
     buf.extend_from_slice(&[0; LEN_PREFIX]);
