@@ -1,6 +1,6 @@
 //! Property tests of the public API (spec/envelope-v1.md).
 //!
-//! What holds for every input the strategies below can produce:
+//! What holds for every input the strategies (`strategies.rs`) can produce:
 //!
 //! - any JSON value sealed for any context, key label and padding opens back equal, also
 //!   after a trip through the wire form, and the ciphertext is exactly the padded frame
@@ -10,7 +10,7 @@
 //! - the parser never panics, and whatever it accepts it writes back and reads back equal;
 //! - a keyring opens exactly the versions it still holds, and its export imports whole.
 //!
-//! Sealing draws its nonce from [`TestRng`], seeded by proptest, so a failing case
+//! Sealing draws its randomness from `strategies::TestRng`, seeded by proptest, so a failing case
 //! replays exactly.
 
 #![expect(
