@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Test runners' output is also kept here, to print one total at the end.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step "toolchain: wasm32 target, rustfmt, clippy"
 rustup target add wasm32-unknown-unknown >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -35,13 +39,13 @@ for crate in aead rand_core; do
 done
 
 step "tests (native back end: aws-lc-rs)"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 step "the core's tests again on the RustCrypto back end (the one WebAssembly uses)"
-cargo test -p domvia-e2ee --features rust-crypto --locked
+cargo test -p domvia-e2ee --features rust-crypto --locked 2>&1 | tee -a "$log"
 
 step "independent WebCrypto implementation of the spec against the vectors"
-node --test spec/webcrypto-check/
+node --test spec/webcrypto-check/ 2>&1 | tee -a "$log"
 
 step "fuzz targets: build, and a short smoke run of each (nightly toolchain)"
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -50,3 +54,6 @@ fi
 fuzz/smoke.sh "${DOMVIA_FUZZ_SECONDS:-15}"
 
 step "all checks passed"
+passed=$(awk '/^test result: /{p+=$4} /^# pass /{p+=$3} END{print p+0}' "$log")
+failed=$(awk '/^test result: /{f+=$6} /^# fail /{f+=$3} END{print f+0}' "$log")
+echo "total: $passed passed, $failed failed"
