@@ -165,7 +165,8 @@ pub fn seal_json<T: Serialize + ?Sized>(
     })
 }
 
-/// [`seal_json`] with the caller's generator for the 32-byte nonce.
+/// [`seal_json`] with the caller's generator, for the IV (and the salt when a new sender
+/// session starts).
 ///
 /// # Errors
 /// As [`seal_json`].

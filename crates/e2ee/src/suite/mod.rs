@@ -68,7 +68,7 @@ pub(crate) const COMMIT_LABEL: &[u8] = b"domvia-e2ee v1 commit";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Suite {
-    /// AES-256-GCM under a per-envelope key from HKDF-SHA256, with a 256-bit key
+    /// AES-256-GCM under per-sender-session keys from HKDF-SHA256, with a 256-bit key
     /// commitment.
     Aes256GcmHkdfSha256,
 }
