@@ -363,3 +363,43 @@ fn base64ct_encode(b: &[u8]) -> String {
     use base64ct::{Base64UrlUnpadded, Encoding};
     Base64UrlUnpadded::encode_string(b)
 }
+
+#[test]
+fn the_bytes_path_carries_json_text_exactly() {
+    let key = AesGcmKey::generate();
+    let ctx = chat("room-42", "msg-1");
+    let text = br#"{"z":1,"a":"keeps member order and spacing"}"#;
+    let env = domvia_e2ee::seal_bytes(text, &key, &ctx, &label(), &SealOptions::default()).unwrap();
+    let opened = domvia_e2ee::open_bytes(&env, &key, &ctx).unwrap();
+    assert_eq!(&*opened, &text[..]);
+    assert!(
+        !format!("{opened:?}").contains("keeps"),
+        "Debug hides the payload"
+    );
+    // Interoperates with the typed path both ways.
+    let typed: Value = open_json(&env, &key, &ctx).unwrap();
+    assert_eq!(typed["a"], "keeps member order and spacing");
+    let env2 = seal_json(
+        &json!([1, 2]),
+        &key,
+        &ctx,
+        &label(),
+        &SealOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        &*domvia_e2ee::open_bytes(&env2, &key, &ctx).unwrap(),
+        b"[1,2]"
+    );
+    // The same failures as the typed path.
+    let other = chat("room-43", "msg-1");
+    assert_eq!(
+        domvia_e2ee::open_bytes(&env, &key, &other)
+            .unwrap_err()
+            .code(),
+        "auth_failed"
+    );
+    let big = vec![b' '; domvia_e2ee::MAX_PAYLOAD_LEN + 1];
+    let err = domvia_e2ee::seal_bytes(&big, &key, &ctx, &label(), &SealOptions::default());
+    assert_eq!(err.unwrap_err().code(), "payload_too_large");
+}
