@@ -11,6 +11,7 @@
 //! - [`user`]: the [`UserId`] newtype;
 //! - [`close`]: [`CloseCode`] and the [`Reconnect`] semantics of its ranges;
 //! - [`auth`]: channel authorization and user authentication signatures;
+//! - [`member`]: the signed presence `channel_data` and signin `user_data`;
 //! - [`http_sig`]: HTTP API request signatures;
 //! - [`message`]: the JSON frames, client → server ([`ClientFrame`]) and
 //!   server → client ([`ServerFrame`]).
@@ -35,12 +36,12 @@ pub mod channel;
 pub mod close;
 pub mod event;
 pub mod http_sig;
+pub mod member;
 pub mod message;
 pub mod user;
 
 pub use auth::{
-    AppKey, AppSecret, AuthError, PresenceMember, UserData, sign_channel, sign_user,
-    verify_channel, verify_user,
+    AppKey, AppSecret, AuthError, sign_channel, sign_user, verify_channel, verify_user,
 };
 pub use channel::{ChannelKind, ChannelName, ChannelNameError, MAX_CHANNEL_NAME_LEN};
 pub use close::{CloseCode, Reconnect};
@@ -48,5 +49,6 @@ pub use event::{ClientEventName, EventError, EventName, MAX_EVENT_NAME_LEN, Sock
 pub use http_sig::{
     HttpAuthError, MAX_TIMESTAMP_SKEW_SECS, RequestToSign, sign_request, verify_request,
 };
+pub use member::{PresenceMember, UserData};
 pub use message::{ClientFrame, FrameError, PresenceSnapshot, ServerFrame};
 pub use user::{UserId, UserIdError};

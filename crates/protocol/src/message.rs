@@ -21,7 +21,7 @@
 //! Parsing never panics (serde_json bounds nesting depth) and reports a [`FrameError`].
 //!
 //! ```
-//! use domvia_protocol::{ClientFrame, ServerFrame, SocketId};
+//! use domvia_protocol::{ClientFrame, FrameError, ServerFrame, SocketId};
 //!
 //! let frame = ClientFrame::parse(r#"{"event":"pusher:subscribe","data":{"channel":"news"}}"#)?;
 //! assert!(matches!(frame, ClientFrame::Subscribe { ref channel, .. } if channel.as_str() == "news"));
@@ -30,10 +30,12 @@
 //!     socket_id: SocketId::from_parts(123, 456),
 //!     activity_timeout: 120,
 //! };
-//! assert_eq!(
-//!     hello.to_json(),
-//!     r#"{"data":"{\"activity_timeout\":120,\"socket_id\":\"123.456\"}","event":"pusher:connection_established"}"#
-//! );
+//! let sent: serde_json::Value = serde_json::from_str(&hello.to_json()).map_err(|_| FrameError::NotJson)?;
+//! assert_eq!(sent["event"], "pusher:connection_established");
+//! // `data` is a string holding JSON, as pusher-js expects.
+//! let data = sent["data"].as_str().ok_or(FrameError::WrongType { field: "data" })?;
+//! let data: serde_json::Value = serde_json::from_str(data).map_err(|_| FrameError::NotJson)?;
+//! assert_eq!(data, serde_json::json!({"socket_id": "123.456", "activity_timeout": 120}));
 //! # Ok::<(), domvia_protocol::FrameError>(())
 //! ```
 
@@ -499,9 +501,11 @@ mod tests {
             user_id: "1".parse().unwrap(),
             user_info: None,
         };
+        let sent: Value = serde_json::from_str(&frame.to_json()).unwrap();
         assert_eq!(
-            frame.to_json(),
-            r#"{"channel":"presence-a","data":"{\"user_id\":\"1\"}","event":"pusher_internal:member_added"}"#
+            sent,
+            json!({"event": "pusher_internal:member_added", "channel": "presence-a",
+                   "data": "{\"user_id\":\"1\"}"})
         );
     }
 }
