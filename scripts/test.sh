@@ -38,6 +38,12 @@ for crate in aead rand_core; do
   done
 done
 
+step "dependencies point one way: the protocol crate never depends on the E2EE core"
+if cargo tree -p domvia-protocol -e normal --locked --prefix none | grep -q '^domvia-e2ee '; then
+  echo "domvia-protocol depends on domvia-e2ee: the gateway must relay envelopes as opaque data"
+  exit 1
+fi
+
 step "tests (native back end: aws-lc-rs)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
