@@ -38,11 +38,13 @@ for crate in aead rand_core; do
   done
 done
 
-step "dependencies point one way: the protocol crate never depends on the E2EE core"
-if cargo tree -p domvia-protocol -e normal --locked --prefix none | grep -q '^domvia-e2ee '; then
-  echo "domvia-protocol depends on domvia-e2ee: the gateway must relay envelopes as opaque data"
-  exit 1
-fi
+step "dependencies point one way: the protocol and server crates never depend on the E2EE core"
+for package in domvia-protocol domvia-server; do
+  if cargo tree -p "$package" -e normal --locked --prefix none | grep -q '^domvia-e2ee '; then
+    echo "$package depends on domvia-e2ee: the gateway must relay envelopes as opaque data"
+    exit 1
+  fi
+done
 
 step "tests (native back end: aws-lc-rs)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
