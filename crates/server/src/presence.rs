@@ -8,8 +8,11 @@
 //!   saw that value in `member_added`, and no event exists to change it afterwards;
 //! - numeric user ids were already normalized to strings by
 //!   [`PresenceMember::from_channel_data`](domvia_protocol::PresenceMember::from_channel_data);
-//! - Pusher limits a presence channel to 100 members and a member's `user_info` to 1 KB;
-//!   both are [`PresenceLimits`], enforced when a connection joins. A second connection of
+//! - a presence channel holds at most 100 members and a member's `user_info` at most 1 KB
+//!   (issue 3's figures, from Pusher's presence channel limits; the documentation search
+//!   available when this was written did not surface that section, so re-check them
+//!   against pusher.com before relying on the exact values). Both are [`PresenceLimits`],
+//!   enforced when a connection joins; `user_info` is measured as compact JSON. A second connection of
 //!   a user who is already a member never counts against the member cap.
 //!
 //! ```
