@@ -3,6 +3,8 @@
 //! Each command checks its flags first (context, key version, padding), then loads the
 //! key, then reads its input, so a mistyped flag is reported before anything is read.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domvia_e2ee::{AesGcmKey, Envelope, Padding, SealOptions};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -14,13 +16,6 @@ use crate::error::CliError;
 use crate::input::read_input;
 use crate::keys::{load_key, write_new_key_file};
 use crate::output;
-
-/// The AES-GCM tag length: every ciphertext carries it (spec/envelope-v1.md section 4).
-const TAG_LEN: usize = 16;
-/// The plaintext's length prefix (spec/envelope-v1.md section 6).
-const LEN_PREFIX: usize = 4;
-/// What a ciphertext holds beyond the payload, at least.
-const OVERHEAD: usize = TAG_LEN + LEN_PREFIX;
 
 /// `domvia keygen`: a fresh key to standard output, or to a new file.
 ///
@@ -137,8 +132,6 @@ fn read_envelope(path: Option<&std::path::Path>) -> Result<Envelope, CliError> {
 fn header_json(envelope: &Envelope) -> String {
     let label = envelope.key_label();
     let ciphertext_bytes = envelope.ciphertext().len();
-    // The wire form holds the nonce exactly as it must be shown: canonical base64url.
-    let wire = envelope.to_value();
     let fields = [
         ("v", Value::from(envelope.version())),
         ("suite", Value::from(envelope.suite().name())),
@@ -151,12 +144,12 @@ fn header_json(envelope: &Envelope) -> String {
                 .map_or(Value::Null, |id| Value::from(id.as_str())),
         ),
         ("key_version", Value::from(label.key_version.get())),
-        ("nonce", wire.get("nonce").cloned().unwrap_or(Value::Null)),
-        ("ciphertext_bytes", Value::from(ciphertext_bytes)),
         (
-            "max_payload_bytes",
-            Value::from(ciphertext_bytes.saturating_sub(OVERHEAD)),
+            "nonce",
+            Value::from(URL_SAFE_NO_PAD.encode(envelope.nonce())),
         ),
+        ("ciphertext_bytes", Value::from(ciphertext_bytes)),
+        ("max_payload_bytes", Value::from(envelope.max_payload_len())),
     ];
     let members: Vec<String> = fields
         .iter()

@@ -275,6 +275,11 @@ mod tests {
             AesGcmKey::import_jwk(&wrong_alg),
             Err(KeyImportError::JwkMismatch { member: "alg", .. })
         ));
+        let wrong_use = format!(r#"{{"kty":"oct","k":"{}","use":"sig"}}"#, *k);
+        assert!(matches!(
+            AesGcmKey::import_jwk(&wrong_use),
+            Err(KeyImportError::JwkMismatch { member: "use", .. })
+        ));
         assert_eq!(AesGcmKey::import_jwk("[]"), Err(KeyImportError::NotJwk));
         assert_eq!(
             AesGcmKey::import_jwk(r#"{"kty":"oct"}"#),

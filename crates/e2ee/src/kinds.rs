@@ -50,7 +50,7 @@ macro_rules! kind_pair {
         ) -> Result<Envelope, crate::SealError> {
             let options = crate::SealOptions::default();
             crate::rng::with_system_rng(|rng| {
-                crate::seal::seal_ref(payload, key, context.into(), label, &options, rng)
+                crate::seal::seal_ref(payload, key, context.into(), std::borrow::Cow::Borrowed(label), &options, rng)
             })
         }
 

@@ -3,8 +3,7 @@
 //! Every function that draws randomness has a `_with_rng` twin that takes any
 //! [`rand_core::CryptoRng`], so test vectors are reproducible. The default is `rand::rng()`:
 //! a per-thread ChaCha12 generator seeded from the operating system (getrandom) and
-//! reseeded periodically. Drawing 32 bytes from it costs nanoseconds, where a system call
-//! per envelope costs hundreds.
+//! reseeded periodically, so sealing does not make a system call per envelope.
 
 /// Runs `f` with the thread's OS-seeded CSPRNG.
 #[cfg(os_rng)]

@@ -14,6 +14,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
+
 use rand_core::CryptoRng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -178,14 +180,21 @@ pub fn seal_json_with_rng<T: Serialize + ?Sized, R: CryptoRng + ?Sized>(
     options: &SealOptions,
     rng: &mut R,
 ) -> Result<Envelope, SealError> {
-    seal_ref(payload, key, context.into(), label, options, rng)
+    seal_ref(
+        payload,
+        key,
+        context.into(),
+        Cow::Borrowed(label),
+        options,
+        rng,
+    )
 }
 
 pub(crate) fn seal_ref<T: Serialize + ?Sized, R: CryptoRng + ?Sized>(
     payload: &T,
     key: &AesGcmKey,
     context: ContextRef<'_>,
-    label: &KeyLabel,
+    label: Cow<'_, KeyLabel>,
     options: &SealOptions,
     rng: &mut R,
 ) -> Result<Envelope, SealError> {
@@ -222,7 +231,7 @@ pub fn seal_bytes_with_rng<R: CryptoRng + ?Sized>(
     let mut buf = SecretBuf::with_capacity(sealed_capacity(framed_len, options.padding));
     buf.extend_from_slice(&[0; LEN_PREFIX]);
     buf.extend_from_slice(payload_json);
-    seal_framed(buf, key, context.into(), label, options, rng)
+    seal_framed(buf, key, context.into(), Cow::Borrowed(label), options, rng)
 }
 
 /// [`seal_bytes_with_rng`] with the thread's OS-seeded CSPRNG.
@@ -256,7 +265,7 @@ fn seal_framed<R: CryptoRng + ?Sized>(
     mut buf: SecretBuf,
     key: &AesGcmKey,
     context: ContextRef<'_>,
-    label: &KeyLabel,
+    label: Cow<'_, KeyLabel>,
     options: &SealOptions,
     rng: &mut R,
 ) -> Result<Envelope, SealError> {
@@ -283,7 +292,7 @@ fn seal_framed<R: CryptoRng + ?Sized>(
         .map_err(|_| SealError::Aead)?;
     let mut iv = [0u8; IV_LEN];
     rng.fill_bytes(&mut iv);
-    let aad = context.associated_data(suite, label);
+    let aad = context.associated_data(suite, &label);
     cipher
         .seal_in_place(&iv, &aad, &mut buf)
         .map_err(|_| SealError::Aead)?;
@@ -294,7 +303,7 @@ fn seal_framed<R: CryptoRng + ?Sized>(
     Ok(Envelope {
         suite,
         kind: context.kind(),
-        label: label.clone(),
+        label: label.into_owned(),
         nonce,
         commitment: *key.commitment(),
         sealed: buf.into_public(),

@@ -19,8 +19,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::ser::SerializeStruct;
 
 use crate::context::{FORMAT_VERSION, KeyLabel, Kind};
+use crate::framing::LEN_PREFIX;
 use crate::ident::IdentifierError;
-use crate::suite::{COMMITMENT_LEN, NONCE_LEN, Suite};
+use crate::suite::{COMMITMENT_LEN, NONCE_LEN, Suite, TAG_LEN};
 
 mod parse;
 use parse::{RawEnvelope, classify};
@@ -182,6 +183,16 @@ impl Envelope {
     pub fn commitment(&self) -> &[u8; COMMITMENT_LEN] {
         &self.commitment
     }
+    /// The most payload bytes the ciphertext can hold: its length less the tag and the
+    /// length prefix. Visible to anyone; with padding the payload may be shorter.
+    #[must_use]
+    pub fn max_payload_len(&self) -> usize {
+        self.sealed
+            .len()
+            .saturating_sub(TAG_LEN)
+            .saturating_sub(LEN_PREFIX)
+    }
+
     /// The ciphertext followed by the 16-byte tag.
     #[must_use]
     pub fn ciphertext(&self) -> &[u8] {
@@ -317,6 +328,7 @@ mod tests {
         assert_eq!(e.kind(), Kind::Chat);
         assert_eq!(e.key_label().key_id, None);
         assert_eq!(e.ciphertext().len(), 16);
+        assert_eq!(e.max_payload_len(), 0);
         assert_eq!(Envelope::from_json(&e.to_json()).unwrap(), e);
         assert_eq!(
             e.to_json(),

@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;
@@ -361,7 +362,14 @@ impl Keyring {
             key_id: key_id.clone(),
         })?;
         let label = KeyLabel::new(key_id.clone(), version);
-        seal_ref(payload, key, context.into(), &label, options, rng)
+        seal_ref(
+            payload,
+            key,
+            context.into(),
+            Cow::Owned(label),
+            options,
+            rng,
+        )
     }
 
     /// Opens with the key id and version the envelope names.
