@@ -33,14 +33,27 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod broker;
+pub mod config;
+pub mod gateway;
+pub mod http;
+pub mod metrics;
 pub mod presence;
+pub mod tls;
+pub mod webhook;
+pub mod ws;
 
+pub use app::{App, ConnHandle};
 pub use broker::memory::MemoryBroker;
 pub use broker::outbox::{Delivery, Inbox, OutboundQueue, Outbox};
 pub use broker::{
     Broker, BrokerError, ChannelInfo, Frame, Joined, Left, OVERFLOW_CLOSE_CODE, PublishReport,
 };
+pub use config::{AppConfig, Limits, ServerConfig, TlsConfig, WebhookSettings, WebhookTarget};
+pub use gateway::{Gateway, Server};
+pub use metrics::Metrics;
 pub use presence::{
     DEFAULT_MAX_MEMBERS, DEFAULT_MAX_USER_INFO_BYTES, PresenceError, PresenceLimits, PresenceRoster,
 };
+pub use webhook::{WebhookEvent, Webhooks};

@@ -1,0 +1,206 @@
+//! The gateway's configuration: the server (address, TLS, timeouts) and its apps.
+//!
+//! Three sources, in order of use: built-in defaults with one dev app ([`ServerConfig::dev`]),
+//! the single-app environment variables (`DOMVIA_APP_ID`, `DOMVIA_APP_KEY`,
+//! `DOMVIA_APP_SECRET`), and a TOML file for real deployments ([`ServerConfig::from_toml`]).
+//! Every value is checked when loaded, and a bad one is reported with the field's path.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use domvia_protocol::{AppKey, AppSecret};
+
+/// The whole server's configuration.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The address to listen on (default `127.0.0.1:6001`).
+    pub listen: SocketAddr,
+    /// TLS: when set, the listener speaks only TLS (WSS and HTTPS).
+    pub tls: Option<TlsConfig>,
+    /// Seconds of silence after which clients ping (sent in `connection_established`), and
+    /// after which the server pings a silent client (default 120, Pusher's value).
+    pub activity_timeout: Duration,
+    /// How long the server waits for a pong before closing with 4201 (default 30 s).
+    pub pong_timeout: Duration,
+    /// How long a graceful shutdown waits for connections to close (default 10 s).
+    pub shutdown_grace: Duration,
+    /// The apps this server hosts; never empty.
+    pub apps: Vec<AppConfig>,
+    /// Webhook delivery settings shared by all apps.
+    pub webhooks: WebhookSettings,
+}
+
+/// A certificate chain and private key, both PEM files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// The PEM certificate chain, leaf first.
+    pub cert_path: PathBuf,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_path: PathBuf,
+}
+
+/// One app: its credentials, what its clients may do, its limits and its webhooks.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AppConfig {
+    /// The app id used in HTTP API paths (`/apps/{id}/…`).
+    pub id: String,
+    /// The public key clients connect with (`/app/{key}`).
+    pub key: AppKey,
+    /// The secret that signs channel auth, user auth and HTTP API requests.
+    pub secret: AppSecret,
+    /// A disabled app refuses connections with 4003 and HTTP API calls with 403.
+    pub enabled: bool,
+    /// Allowed WebSocket `Origin`s (exact `scheme://host[:port]`, or `*` for any). Empty
+    /// means any origin.
+    pub allowed_origins: Vec<String>,
+    /// Whether clients may send `client-` events.
+    pub client_events: bool,
+    /// Whether `pusher:signin` is accepted.
+    pub user_authentication: bool,
+    /// Usage limits.
+    pub limits: Limits,
+    /// Where this app's webhooks go.
+    pub webhooks: Vec<WebhookTarget>,
+}
+
+/// Per-app usage limits. The defaults are Pusher's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Concurrent connections (`None`: unlimited). Over it: close 4004.
+    pub max_connections: Option<u32>,
+    /// Client events per connection per second (default 10). Over it: close 4301.
+    pub max_client_events_per_second: u32,
+    /// Messages per second the app may publish, through the HTTP API and client events
+    /// together (`None`: unlimited). Over it: HTTP 429 / `pusher:error`.
+    pub max_messages_per_second: Option<u32>,
+    /// Channels one connection may be subscribed to at once (default 100).
+    pub max_channels_per_connection: u32,
+    /// The largest event `data`, in bytes (default 10 240).
+    pub max_payload_bytes: usize,
+    /// Members (distinct users) of one presence channel (default 100).
+    pub max_presence_members: usize,
+    /// The largest presence `user_info`, in bytes of JSON (default 1 024).
+    pub max_presence_user_info_bytes: usize,
+    /// Channels one HTTP `events` call may name (default 100).
+    pub max_event_channels: usize,
+    /// Events one `batch_events` call may hold (default 10).
+    pub max_batch_events: usize,
+    /// Frames queued for one connection before it counts as a slow consumer (default 1 024).
+    pub outbound_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            max_client_events_per_second: 10,
+            max_messages_per_second: None,
+            max_channels_per_connection: 100,
+            max_payload_bytes: 10_240,
+            max_presence_members: crate::presence::DEFAULT_MAX_MEMBERS,
+            max_presence_user_info_bytes: crate::presence::DEFAULT_MAX_USER_INFO_BYTES,
+            max_event_channels: 100,
+            max_batch_events: 10,
+            outbound_queue: 1_024,
+        }
+    }
+}
+
+/// One webhook endpoint and the events it wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookTarget {
+    /// `http://` or `https://` URL that receives the POSTs.
+    pub url: String,
+    /// The event names it wants (`channel_occupied`, …); empty means all.
+    pub events: Vec<String>,
+}
+
+/// How webhooks are delivered, for all apps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookSettings {
+    /// Delay before `channel_vacated` / `member_removed` are sent; a matching
+    /// `channel_occupied` / `member_added` inside it cancels both (default 3 s).
+    pub debounce: Duration,
+    /// Attempts per batch before it is dropped and counted as failed (default 5).
+    pub max_attempts: u32,
+    /// The first retry delay; doubled each attempt (default 500 ms).
+    pub initial_backoff: Duration,
+    /// Per-request timeout (default 5 s).
+    pub timeout: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_secs(3),
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The dev app's credentials, printed by `domvia serve` at start.
+pub const DEV_APP_ID: &str = "domvia-dev";
+/// The dev app's key.
+pub const DEV_APP_KEY: &str = "domvia-dev-key";
+/// The dev app's secret: for local development only.
+pub const DEV_APP_SECRET: &str = "domvia-dev-secret";
+
+impl AppConfig {
+    /// An app with Pusher's defaults: any origin, client events and user authentication
+    /// on, default limits, no webhooks.
+    #[must_use]
+    pub fn new(id: impl Into<String>, key: AppKey, secret: AppSecret) -> Self {
+        Self {
+            id: id.into(),
+            key,
+            secret,
+            enabled: true,
+            allowed_origins: Vec::new(),
+            client_events: true,
+            user_authentication: true,
+            limits: Limits::default(),
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A server on `listen` hosting `apps`, with default timeouts, no TLS.
+    #[must_use]
+    pub fn new(listen: SocketAddr, apps: Vec<AppConfig>) -> Self {
+        Self {
+            listen,
+            tls: None,
+            activity_timeout: Duration::from_secs(120),
+            pong_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            apps,
+            webhooks: WebhookSettings::default(),
+        }
+    }
+
+    /// The zero-config server: `127.0.0.1:6001` with the dev app.
+    ///
+    /// # Errors
+    /// Never in practice: the dev credentials are valid constants.
+    pub fn dev() -> Result<Self, domvia_protocol::AuthError> {
+        let app = AppConfig::new(
+            DEV_APP_ID,
+            DEV_APP_KEY.parse()?,
+            AppSecret::new(DEV_APP_SECRET)?,
+        );
+        Ok(Self::new(
+            SocketAddr::from(([127, 0, 0, 1], 6001)),
+            vec![app],
+        ))
+    }
+}
