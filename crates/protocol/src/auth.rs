@@ -277,6 +277,26 @@ pub fn verify_channel(
     }
 }
 
+/// Verifies a presence subscription that carries no `channel_data` because the connection is
+/// signed in: the token signs `socket_id:channel`, and the member is the signed-in user.
+///
+/// # Errors
+/// As [`verify_channel`], without the missing-`channel_data` case.
+pub fn verify_presence_as_signed_in(
+    auth: &str,
+    key: &AppKey,
+    secret: &AppSecret,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+) -> Result<(), AuthError> {
+    let signature = token_signature(auth, key)?;
+    if secret.verify_hex(signature, &channel_parts(socket_id, channel, None)) {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature)
+    }
+}
+
 fn user_parts<'a>(socket_id: &'a SocketId, user_data: &'a str) -> [&'a [u8]; 3] {
     [
         socket_id.as_str().as_bytes(),
