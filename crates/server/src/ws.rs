@@ -42,7 +42,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::app::{App, ConnHandle, RegisterError};
 use crate::broker::{Delivery, Frame, Joined, Outbox};
@@ -402,7 +402,22 @@ impl Connection {
                     }
                 }
                 message = socket.next() => {
-                    let Some(Ok(message)) = message else { return End::Gone };
+                    let message = match message {
+                        Some(Ok(message)) => message,
+                        Some(Err(WsError::Capacity(_))) => {
+                            // Over the frame-size bound: say so, then close with 1009.
+                            self.gateway.metrics().error("ws_message_too_large");
+                            let text = format!("message over {MAX_CLIENT_MESSAGE} bytes");
+                            let _ = send_now(socket, error_frame(&text, None)).await;
+                            let close = Message::Close(Some(CloseFrame {
+                                code: WsCloseCode::Size,
+                                reason: Utf8Bytes::from_static("message too large"),
+                            }));
+                            let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(close)).await;
+                            return End::Gone;
+                        }
+                        Some(Err(_)) | None => return End::Gone,
+                    };
                     last_seen = Instant::now();
                     ping_sent = None;
                     match message {

@@ -798,3 +798,15 @@ async fn graceful_shutdown_closes_connections_with_4200() {
     assert_eq!(metrics.connections.load(Ordering::Relaxed), 0);
     assert_eq!(metrics.subscriptions.load(Ordering::Relaxed), 0);
 }
+
+#[tokio::test]
+async fn an_oversized_message_gets_an_error_and_close_1009() {
+    let server = server().await;
+    let mut client = connect(&server).await;
+    let huge = json!({"event": "client-x", "channel": "private-a", "data": "x".repeat(300 * 1024)});
+    client.send(huge).await;
+    let error = client.frame().await;
+    assert_eq!(error.event, "pusher:error");
+    assert!(error.data["message"].as_str().unwrap().contains("bytes"));
+    assert_eq!(close_code(&mut client.ws).await, 1009);
+}
