@@ -13,6 +13,9 @@ import {
   subscribed,
 } from "./helpers.mjs";
 
+// A payload that must never appear in the gateway's logs, even at trace level.
+const MARKER = "payload-marker-7f3a";
+
 let gateway;
 let sdk;
 const clients = [];
@@ -23,7 +26,7 @@ function track(pusher) {
 }
 
 before(async () => {
-  gateway = await startGateway();
+  gateway = await startGateway({ logLevel: "trace" });
   sdk = serverSdk(gateway.port);
 });
 
@@ -33,6 +36,9 @@ after(async () => {
   // SIGTERM is a graceful shutdown: the process exits 0 by itself.
   assert.equal(signal, null, gateway.output());
   assert.equal(code, 0, gateway.output());
+  // Logs carry ids and codes, never payloads.
+  assert.ok(gateway.output().length > 0);
+  assert.ok(!gateway.output().includes(MARKER), "a payload reached the logs");
 });
 
 test("public channel: a server SDK trigger reaches a pusher-js subscriber", async () => {
@@ -40,8 +46,8 @@ test("public channel: a server SDK trigger reaches a pusher-js subscriber", asyn
   assert.match(pusher.connection.socket_id, /^\d+\.\d+$/);
   const channel = await subscribed(pusher, "news");
   const got = once(channel, "headline");
-  await sdk.trigger("news", "headline", { title: "hello", n: 1 });
-  assert.deepEqual((await got).data, { title: "hello", n: 1 });
+  await sdk.trigger("news", "headline", { title: MARKER, n: 1 });
+  assert.deepEqual((await got).data, { title: MARKER, n: 1 });
 });
 
 test("trigger with socket_id excludes that connection; batch events arrive in order", async () => {

@@ -29,10 +29,10 @@ export async function freePort() {
  * (`{port}` is replaced by the chosen port); otherwise the single app comes from the
  * DOMVIA_APP_* variables.
  */
-export async function startGateway({ toml } = {}) {
+export async function startGateway({ toml, logLevel } = {}) {
   const port = await freePort();
   const args = ["serve", "--port", String(port)];
-  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" };
+  const env = { ...process.env, RUST_LOG: logLevel ?? process.env.RUST_LOG ?? "warn" };
   if (toml) {
     const dir = mkdtempSync(join(tmpdir(), "domvia-js-"));
     const file = join(dir, "domvia.toml");

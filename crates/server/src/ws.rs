@@ -237,7 +237,9 @@ fn origin_allowed(allowed: &[String], origin: Option<&HeaderValue>) -> bool {
 }
 
 async fn refuse(gateway: &Gateway, mut socket: Socket, refusal: Refusal) {
-    gateway.metrics().error(refusal_code(refusal.code));
+    let code = refusal_code(refusal.code);
+    tracing::info!(close_code = refusal.code.code(), code, "connection refused");
+    gateway.metrics().error(code);
     let frame = ServerFrame::Error {
         message: refusal.message.clone(),
         code: Some(refusal.code.code()),
@@ -354,7 +356,19 @@ impl Connection {
             user: None,
             client_events: (Instant::now(), 0),
         };
+        tracing::debug!(app = %connection.app.config().id, socket_id = %connection.socket_id, "connection opened");
         let end = connection.serve(&mut socket, receiver).await;
+        let close_code = match end {
+            End::Close(code) => Some(code.code()),
+            End::Gone => None,
+        };
+        tracing::debug!(
+            app = %connection.app.config().id,
+            socket_id = %connection.socket_id,
+            close_code,
+            channels = connection.subscriptions.len(),
+            "connection closed"
+        );
         if let End::Close(code) = end {
             let _ = tokio::time::timeout(
                 WRITE_TIMEOUT,
@@ -510,6 +524,7 @@ impl Connection {
         code: &'static str,
     ) -> String {
         self.gateway.metrics().error(code);
+        tracing::debug!(socket_id = %self.socket_id, %channel, code, "subscription refused");
         ServerFrame::SubscriptionError {
             channel,
             kind: kind.to_owned(),
