@@ -10,8 +10,9 @@
 //! # The connection task
 //! One task owns the socket and a bounded outbound queue. It reads client frames, writes
 //! queued frames (draining what is queued into one flush), and keeps the activity timer:
-//! after `activity_timeout` of silence it sends `pusher:ping`, and closes with 4201 when no
-//! frame comes back within `pong_timeout`.
+//! after `activity_timeout` of silence it sends `pusher:ping` and a WebSocket ping, and
+//! closes with 4201 when nothing (a frame or a WebSocket pong) comes back within
+//! `pong_timeout`.
 //!
 //! # Slow consumers
 //! Fan-out never waits for a connection: the broker only `try_send`s into the bounded queue
@@ -468,7 +469,14 @@ impl Connection {
                         }
                         timer.as_mut().reset(later(sent, pong_timeout));
                     } else if now.duration_since(last_seen) >= activity_timeout {
-                        if send_now(socket, ServerFrame::Ping.to_json()).await.is_err() {
+                        // Both pings: pusher-js answers `pusher:ping`, and browsers answer
+                        // WebSocket pings themselves even when a background tab's timers
+                        // are throttled. Either answer counts.
+                        let ping = async {
+                            socket.feed(Message::Ping(bytes::Bytes::new())).await?;
+                            socket.send(Message::Text(Utf8Bytes::from(ServerFrame::Ping.to_json()))).await
+                        };
+                        if !matches!(tokio::time::timeout(WRITE_TIMEOUT, ping).await, Ok(Ok(()))) {
                             return End::Gone;
                         }
                         ping_sent = Some(now);

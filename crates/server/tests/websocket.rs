@@ -651,13 +651,29 @@ async fn pings_pongs_and_the_activity_timeout() {
         .send(json!({"event": "pusher:ping", "data": {}}))
         .await;
     assert_eq!(client.frame().await.event, "pusher:pong");
-    // Silence: the server pings; answering keeps the connection.
+    // Silence: the server sends a WebSocket ping and `pusher:ping`.
+    assert!(matches!(
+        next_message(&mut client.ws).await,
+        Message::Ping(_)
+    ));
     assert_eq!(client.frame().await.event, "pusher:ping");
     client
         .send(json!({"event": "pusher:pong", "data": {}}))
         .await;
-    // Silence again, and no answer this time: 4201.
+    // A client that only answers WebSocket pings (as browsers do by themselves) stays.
+    assert!(matches!(
+        next_message(&mut client.ws).await,
+        Message::Ping(_)
+    ));
     assert_eq!(client.frame().await.event, "pusher:ping");
+    // Reading the ping queued a WebSocket pong; flushing sends it and nothing else. Had it
+    // not counted, the server would close with 4201 after 500 ms; instead, a second
+    // activity period passes and the server pings again.
+    client.ws.flush().await.unwrap();
+    assert!(matches!(next_message(&mut client.ws).await, Message::Ping(_)));
+    assert_eq!(client.frame().await.event, "pusher:ping");
+    // A client that answers nothing at all: 4201.
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
     assert_eq!(close_code(&mut client.ws).await, 4201);
 }
 
