@@ -154,6 +154,17 @@ pub const DEV_APP_KEY: &str = "domvia-dev-key";
 /// The dev app's secret: for local development only.
 pub const DEV_APP_SECRET: &str = "domvia-dev-secret";
 
+impl WebhookTarget {
+    /// An endpoint receiving the events named in `events` (empty: all of them).
+    #[must_use]
+    pub fn new(url: impl Into<String>, events: Vec<String>) -> Self {
+        Self {
+            url: url.into(),
+            events,
+        }
+    }
+}
+
 impl AppConfig {
     /// An app with Pusher's defaults: any origin, client events and user authentication
     /// on, default limits, no webhooks.
