@@ -670,7 +670,10 @@ async fn pings_pongs_and_the_activity_timeout() {
     // not counted, the server would close with 4201 after 500 ms; instead, a second
     // activity period passes and the server pings again.
     client.ws.flush().await.unwrap();
-    assert!(matches!(next_message(&mut client.ws).await, Message::Ping(_)));
+    assert!(matches!(
+        next_message(&mut client.ws).await,
+        Message::Ping(_)
+    ));
     assert_eq!(client.frame().await.event, "pusher:ping");
     // A client that answers nothing at all: 4201.
     tokio::time::sleep(Duration::from_millis(2_000)).await;
