@@ -12,120 +12,25 @@
 )]
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use domvia_protocol::auth::verify_webhook;
 use domvia_protocol::{AppSecret, ChannelName, UserId};
 use domvia_server::webhook::{MAX_BATCH_EVENTS, MAX_IN_FLIGHT_PER_TARGET, QUEUE_CAPACITY};
 use domvia_server::{AppConfig, Metrics, WebhookEvent, WebhookSettings, WebhookTarget, Webhooks};
-use http::{HeaderMap, Request, Response};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep};
 
 const APP_ID: &str = "app-1";
 const APP_KEY: &str = "app-key";
 const APP_SECRET: &str = "app-secret";
 
-/// One request the receiver got.
-#[derive(Debug)]
-struct Received {
-    path: String,
-    headers: HeaderMap,
-    body: Bytes,
-    at: Instant,
-}
-
-impl Received {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn events(&self) -> Vec<Value> {
-        self.json()["events"].as_array().unwrap().clone()
-    }
-}
-
-struct Receiver {
-    base: String,
-    requests: mpsc::UnboundedReceiver<Received>,
-}
-
-impl Receiver {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn next(&mut self) -> Received {
-        timeout(Duration::from_secs(10), self.requests.recv())
-            .await
-            .expect("no webhook within 10 s")
-            .unwrap()
-    }
-
-    /// Everything received so far (after a `flush`, that is everything sent).
-    fn drain(&mut self) -> Vec<Received> {
-        let mut all = Vec::new();
-        while let Ok(request) = self.requests.try_recv() {
-            all.push(request);
-        }
-        all
-    }
-}
-
-/// An HTTP receiver answering its `n`th request (from 0) with `status(n)`.
-async fn receiver(status: fn(usize) -> u16) -> Receiver {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (sender, requests) = mpsc::unbounded_channel();
-    let count = Arc::new(AtomicUsize::new(0));
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let (sender, count) = (sender.clone(), Arc::clone(&count));
-            let service = service_fn(move |request: Request<Incoming>| {
-                let (sender, count) = (sender.clone(), Arc::clone(&count));
-                async move {
-                    let path = request.uri().path().to_owned();
-                    let headers = request.headers().clone();
-                    let body = request.into_body().collect().await.unwrap().to_bytes();
-                    let n = count.fetch_add(1, Ordering::SeqCst);
-                    let _ = sender.send(Received {
-                        path,
-                        headers,
-                        body,
-                        at: Instant::now(),
-                    });
-                    let response = Response::builder()
-                        .status(status(n))
-                        .body(Full::new(Bytes::new()))
-                        .unwrap();
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            tokio::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Receiver { base, requests }
-}
-
-fn ok(_: usize) -> u16 {
-    200
-}
+#[path = "support/webhook_receiver.rs"]
+mod webhook_receiver;
+use webhook_receiver::{Received, ok, receiver};
 
 fn app(id: &str, targets: Vec<WebhookTarget>) -> AppConfig {
     let mut app = AppConfig::new(

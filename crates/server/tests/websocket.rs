@@ -22,6 +22,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+#[path = "support/webhook_receiver.rs"]
+mod webhook_receiver;
+
 const KEY: &str = "test-key";
 const SECRET: &str = "test-secret";
 const WAIT: Duration = Duration::from_secs(5);
@@ -828,4 +831,88 @@ async fn an_oversized_message_gets_an_error_and_close_1009() {
     assert_eq!(error.event, "pusher:error");
     assert!(error.data["message"].as_str().unwrap().contains("bytes"));
     assert_eq!(close_code(&mut client.ws).await, 1009);
+}
+
+/// The events of every webhook received until `count` events have arrived.
+async fn webhook_events(receiver: &mut webhook_receiver::Receiver, count: usize) -> Vec<Value> {
+    let mut events = Vec::new();
+    while events.len() < count {
+        events.extend(receiver.next().await.events());
+    }
+    events
+}
+
+#[tokio::test]
+async fn socket_activity_raises_the_webhooks_once_per_transition() {
+    let mut receiver = webhook_receiver::receiver(webhook_receiver::ok).await;
+    let url = receiver.url("/hooks");
+    let server = server_with(|config| {
+        config.webhooks.debounce = Duration::from_millis(300);
+        config.apps[0].webhooks = vec![domvia_server::WebhookTarget::new(url, Vec::new())];
+    })
+    .await;
+    let mut alice = connect(&server).await;
+    let mut alice_phone = connect(&server).await;
+    let mut bob = connect(&server).await;
+    alice.join("presence-w", json!("alice"), json!(null)).await;
+    alice_phone
+        .join("presence-w", json!("alice"), json!(null))
+        .await;
+    bob.join("presence-w", json!("bob"), json!(null)).await;
+    alice.frame().await; // member_added bob
+    bob.send(json!({"event": "client-hi", "channel": "presence-w", "data": {"x": 1}}))
+        .await;
+    let events = webhook_events(&mut receiver, 4).await;
+    let names: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "channel_occupied",
+            "member_added",
+            "member_added",
+            "client_event"
+        ]
+    );
+    assert_eq!(events[1]["user_id"], "alice");
+    assert_eq!(events[2]["user_id"], "bob");
+    assert_eq!(events[3]["event"], "client-hi");
+    assert_eq!(events[3]["data"], "{\"x\":1}");
+    assert_eq!(events[3]["user_id"], "bob");
+    assert_eq!(events[3]["socket_id"], bob.socket_id.as_str());
+
+    // Bob leaves and comes back within the debounce window: nothing is sent for him.
+    bob.send(json!({"event": "pusher:unsubscribe", "data": {"channel": "presence-w"}}))
+        .await;
+    bob.join("presence-w", json!("bob"), json!(null)).await;
+    // One of Alice's two connections leaves: she is still present, nothing is sent.
+    alice_phone.ws.close(None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    bob.assert_quiet().await;
+    assert!(
+        receiver.drain().is_empty(),
+        "a quick rejoin or a second device raised a webhook"
+    );
+
+    // Everyone leaves: member_removed twice and channel_vacated once, after the window.
+    alice.ws.close(None).await.unwrap();
+    bob.ws.close(None).await.unwrap();
+    let mut events = webhook_events(&mut receiver, 3).await;
+    events.sort_by_key(|e| {
+        (
+            e["name"].as_str().unwrap().to_owned(),
+            e["user_id"].as_str().map(str::to_owned),
+        )
+    });
+    let got: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["user_id"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("channel_vacated", None),
+            ("member_removed", Some("alice")),
+            ("member_removed", Some("bob"))
+        ]
+    );
 }
