@@ -55,6 +55,11 @@ cargo test -p domvia-e2ee --features rust-crypto --locked 2>&1 | tee -a "$log"
 step "independent WebCrypto implementation of the spec against the vectors"
 node --test spec/webcrypto-check/ 2>&1 | tee -a "$log"
 
+step "the gateway driven by the real npm clients: pusher-js and the pusher server SDK"
+cargo build -p domvia-cli --locked
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+DOMVIA_BIN="$PWD/target/debug/domvia" node --test --test-concurrency=1 tests/js/ 2>&1 | tee -a "$log"
+
 step "fuzz targets: build, and a short smoke run of each (nightly toolchain)"
 if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >/dev/null

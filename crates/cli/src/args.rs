@@ -2,11 +2,12 @@
 //! versions, padding) stay strings and numbers here and are parsed by the core, so their
 //! errors carry the core's codes.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Encrypt, decrypt and inspect Domvia strong-privacy envelopes.
+/// Run the Domvia gateway, and encrypt, decrypt and inspect strong-privacy envelopes.
 ///
 /// Keys are read only from a file or an environment variable, never from the command
 /// line (where `ps` would show them). Exit status: 0 on success, 1 when the operation
@@ -20,6 +21,16 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the gateway: a Pusher Channels protocol 7 server (WebSocket, HTTP API,
+    /// webhooks). With no options it listens on 127.0.0.1:6001 with a dev app.
+    ///
+    /// The apps come from --config, or else from the DOMVIA_APP_ID, DOMVIA_APP_KEY and
+    /// DOMVIA_APP_SECRET environment variables (all three), or else the built-in dev app,
+    /// whose public credentials are printed. Logs go to standard error, filtered by
+    /// RUST_LOG (default `info`). Ctrl-C or SIGTERM shuts down gracefully (WebSockets
+    /// closed with 4200). Exit status 2 for a refused configuration, 1 when the address
+    /// cannot be bound.
+    Serve(ServeArgs),
     /// Generate a fresh 256-bit key.
     Keygen(KeygenArgs),
     /// Seal a JSON payload into an envelope for one context.
@@ -30,6 +41,33 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Run the three seed examples (chat, call, realtime) end to end with fresh keys.
     Demo,
+}
+
+/// The gateway's options.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The IP address to listen on (default 127.0.0.1, or the config file's `host`).
+    #[arg(long, value_name = "IP")]
+    pub(crate) host: Option<IpAddr>,
+    /// The port to listen on (default 6001, or the config file's `port`); 0 picks a free
+    /// one, and the address printed is the one bound.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) port: Option<u16>,
+    /// A TOML config file (see examples/domvia.toml).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// How log lines are written.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// How a key is written.

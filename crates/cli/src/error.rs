@@ -5,7 +5,11 @@
 //! *why* a key was refused, and the opener's authentication error is opaque on purpose.
 
 use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+
+use domvia_server::config::ConfigError;
+use domvia_server::tls::TlsError;
 
 use domvia_e2ee::{
     EnvelopeError, IdentifierError, KeyImportError, KeyVersion, KeyVersionError, KeyringError,
@@ -156,6 +160,39 @@ pub(crate) enum CliError {
     /// Opening failed.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// `serve`: the gateway's configuration was refused (the message names the field).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// `serve --config` while the single-app environment variables are set: which one
+    /// should win is ambiguous, so neither does.
+    #[error(
+        "{var} is set, but DOMVIA_APP_ID, DOMVIA_APP_KEY and DOMVIA_APP_SECRET apply only \
+         without --config; unset them or declare the app in {}",
+        path.display()
+    )]
+    EnvWithConfig {
+        /// The first variable found set.
+        var: &'static str,
+        /// The config file.
+        path: PathBuf,
+    },
+    /// `serve`: the TLS certificate or key cannot be used (the message names the file).
+    #[error(transparent)]
+    Tls(io::Error),
+    /// `serve`: the address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// `serve`: the async runtime or the signal handlers could not be set up.
+    #[error("cannot start the gateway: {source}")]
+    Runtime {
+        /// The operating system's reason.
+        source: io::Error,
+    },
     /// `demo` opened an envelope in a context it was not sealed for: the core is broken.
     #[error("the demo's replayed envelope opened in another room; context binding is broken")]
     DemoReplayOpened,
@@ -185,15 +222,26 @@ impl CliError {
             Self::KeyVersionMismatch { .. } => "key_version_mismatch",
             Self::Seal(e) => e.code(),
             Self::Open(e) => e.code(),
+            Self::Config(e) => e.code(),
+            Self::EnvWithConfig { .. } => "config_env_conflict",
+            Self::Tls(e) => e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<TlsError>())
+                .map_or("tls", TlsError::code),
+            Self::Listen { .. } => "listen_failed",
+            Self::Runtime { .. } => "internal",
             Self::DemoReplayOpened => "internal",
         }
     }
 
-    /// The process exit status: 2 when the command line itself is wrong (as clap does),
-    /// 1 when the operation failed.
+    /// The process exit status: 2 when the command line or the configuration it names is
+    /// wrong (as clap does), 1 when the operation failed.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::UnusedFlag { .. } => 2,
+            Self::UnusedFlag { .. }
+            | Self::Config(_)
+            | Self::EnvWithConfig { .. }
+            | Self::Tls(_) => 2,
             Self::Io { .. }
             | Self::TooLarge { .. }
             | Self::Exists { .. }
@@ -209,6 +257,8 @@ impl CliError {
             | Self::KeyVersionMismatch { .. }
             | Self::Seal(_)
             | Self::Open(_)
+            | Self::Listen { .. }
+            | Self::Runtime { .. }
             | Self::DemoReplayOpened => 1,
         }
     }

@@ -1,7 +1,9 @@
-//! `domvia`: generate keys, and encrypt, decrypt and inspect strong-privacy envelopes
-//! (spec/envelope-v1.md) from the command line.
+//! `domvia`: run the gateway, generate keys, and encrypt, decrypt and inspect
+//! strong-privacy envelopes (spec/envelope-v1.md) from the command line.
 //!
 //! ```text
+//! domvia serve                                   # 127.0.0.1:6001 with the dev app
+//! domvia serve --config examples/domvia.toml --port 8080
 //! domvia keygen --out room.key
 //! echo '{"body":"hi"}' | domvia encrypt --kind chat --room-id room-42 --message-id msg-1 \
 //!     --key-file room.key --key-id room-42-v1 --key-version 1 > envelope.json
@@ -16,7 +18,10 @@
 //! `input_too_large` (over 64 MiB of input, or 1 MiB of key file), `file_exists`
 //! (`keygen --out` never overwrites), `key_unavailable` (`--key-env` names an unset
 //! variable), `key_version_mismatch` (`decrypt --expect-key-version`), `usage` (a flag
-//! the chosen `--kind` does not use) and `internal`.
+//! the chosen `--kind` does not use) and `internal`. `serve` exits 2 for a refused
+//! configuration (`config_...` codes, naming the field; `tls_...` for the certificate
+//! and key files), 1 when it cannot listen (`listen_failed`), and 0 after a graceful
+//! shutdown on Ctrl-C or SIGTERM.
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +33,7 @@ mod error;
 mod input;
 mod keys;
 mod output;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -39,6 +45,7 @@ fn main() -> ExitCode {
     // clap prints help, version and usage errors itself, exiting 0 or 2.
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Serve(args) => serve::serve(args),
         Command::Keygen(args) => commands::keygen(args),
         Command::Encrypt(args) => commands::encrypt(args),
         Command::Decrypt(args) => commands::decrypt(args),

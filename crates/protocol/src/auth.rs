@@ -8,6 +8,8 @@
 //!   for presence channels; pusher-http-node signs it for any channel it is given for);
 //! - user authentication (`pusher:signin`): the same form over
 //!   `"{socket_id}::user::{user_data}"`;
+//! - webhooks: `X-Pusher-Signature = hex(HMAC-SHA256(secret, body))` over the exact body
+//!   bytes POSTed ("Webhooks", Pusher's server API reference);
 //! - the signed `channel_data` and `user_data` documents are parsed in [`crate::member`].
 //!
 //! `channel_data` and `user_data` are signed as the exact strings the client sends; they are
@@ -277,6 +279,26 @@ pub fn verify_channel(
     }
 }
 
+/// Verifies a presence subscription that carries no `channel_data` because the connection is
+/// signed in: the token signs `socket_id:channel`, and the member is the signed-in user.
+///
+/// # Errors
+/// As [`verify_channel`], without the missing-`channel_data` case.
+pub fn verify_presence_as_signed_in(
+    auth: &str,
+    key: &AppKey,
+    secret: &AppSecret,
+    socket_id: &SocketId,
+    channel: &ChannelName,
+) -> Result<(), AuthError> {
+    let signature = token_signature(auth, key)?;
+    if secret.verify_hex(signature, &channel_parts(socket_id, channel, None)) {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature)
+    }
+}
+
 fn user_parts<'a>(socket_id: &'a SocketId, user_data: &'a str) -> [&'a [u8]; 3] {
     [
         socket_id.as_str().as_bytes(),
@@ -314,6 +336,20 @@ pub fn verify_user(
         return Err(AuthError::BadSignature);
     }
     UserData::parse(user_data)
+}
+
+/// The `X-Pusher-Signature` of a webhook: lowercase hex of HMAC-SHA256 over the exact
+/// `body` bytes that are POSTed.
+#[must_use]
+pub fn sign_webhook(secret: &AppSecret, body: &[u8]) -> String {
+    secret.hex_hmac(&[body])
+}
+
+/// Whether `signature_hex` (64 hex digits, either case) is the `X-Pusher-Signature` of
+/// `body`, compared in constant time. This is what a webhook receiver checks.
+#[must_use]
+pub fn verify_webhook(secret: &AppSecret, body: &[u8], signature_hex: &str) -> bool {
+    secret.verify_hex(signature_hex, &[body])
 }
 
 #[cfg(test)]
@@ -499,5 +535,29 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "AppSecret(<redacted>)");
         // Keys longer than SHA-256's block are hashed first, as HMAC specifies.
         assert!(AppSecret::new(&"k".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn webhook_signatures() {
+        // RFC 4231 test case 2: HMAC-SHA256(key "Jefe", "what do ya want for nothing?").
+        let secret = AppSecret::new("Jefe").unwrap();
+        let body = b"what do ya want for nothing?";
+        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        assert_eq!(sign_webhook(&secret, body), expected);
+        assert!(verify_webhook(&secret, body, expected));
+        assert!(verify_webhook(&secret, body, &expected.to_uppercase()));
+        // Another body, another secret, a flipped digit, or a malformed signature.
+        assert!(!verify_webhook(
+            &secret,
+            b"what do ya want for nothing!",
+            expected
+        ));
+        let other = AppSecret::new("Jeff").unwrap();
+        assert!(!verify_webhook(&other, body, expected));
+        let flipped = format!("4{}", &expected[1..]);
+        assert!(!verify_webhook(&secret, body, &flipped));
+        for bad in ["", "zz", &expected[..63], &format!("{expected}0")] {
+            assert!(!verify_webhook(&secret, body, bad), "{bad:?}");
+        }
     }
 }

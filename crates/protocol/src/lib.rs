@@ -41,7 +41,8 @@ pub mod message;
 pub mod user;
 
 pub use auth::{
-    AppKey, AppSecret, AuthError, sign_channel, sign_user, verify_channel, verify_user,
+    AppKey, AppSecret, AuthError, sign_channel, sign_user, verify_channel,
+    verify_presence_as_signed_in, verify_user,
 };
 pub use channel::{ChannelKind, ChannelName, ChannelNameError, MAX_CHANNEL_NAME_LEN};
 pub use close::{CloseCode, Reconnect};

@@ -1,15 +1,104 @@
 //! The gateway's configuration: the server (address, TLS, timeouts) and its apps.
 //!
-//! Three sources, in order of use: built-in defaults with one dev app ([`ServerConfig::dev`]),
-//! the single-app environment variables (`DOMVIA_APP_ID`, `DOMVIA_APP_KEY`,
-//! `DOMVIA_APP_SECRET`), and a TOML file for real deployments ([`ServerConfig::from_toml`]).
-//! Every value is checked when loaded, and a bad one is reported with the field's path.
+//! Three sources: built-in defaults with one dev app ([`ServerConfig::dev`]), the
+//! single-app environment variables `DOMVIA_APP_ID`, `DOMVIA_APP_KEY` and
+//! `DOMVIA_APP_SECRET` ([`ServerConfig::from_env_and_defaults`]), and a TOML file for real
+//! deployments ([`ServerConfig::from_toml`], [`ServerConfig::load`]). Every value is
+//! checked when loaded, and a bad one is reported with its path, for example
+//! `apps[1].limits.max_payload_bytes: must be between 1 and 1048576` ([`ConfigError`]).
+//!
+//! # The TOML file
+//!
+//! Every key is optional except those marked *required*; unknown keys are errors.
+//! `examples/domvia.toml` is a commented copy of this layout.
+//!
+//! | key | meaning (default) |
+//! |---|---|
+//! | `host` | IP address to listen on (`127.0.0.1`; `0.0.0.0` for all interfaces) |
+//! | `port` | TCP port (`6001`; `0` picks a free one) |
+//! | `activity_timeout_secs` | client ping interval, 1–3600 (`120`) |
+//! | `pong_timeout_secs` | wait for a pong before closing with 4201, 1–600 (`30`) |
+//! | `shutdown_grace_secs` | wait for connections on shutdown, 0–3600 (`10`) |
+//! | `[tls]` `cert`, `key` | PEM certificate chain and private key, both *required* in the table; relative paths are relative to the config file. Without `[tls]`, plain HTTP/WS |
+//! | `[webhooks]` `debounce_ms` | delay for `channel_vacated`/`member_removed`, 0–60000 (`3000`) |
+//! | `[webhooks]` `max_attempts` | attempts per batch, 1–100 (`5`) |
+//! | `[webhooks]` `initial_backoff_ms` | first retry delay, doubled each time, 1–60000 (`500`) |
+//! | `[webhooks]` `timeout_ms` | per-request timeout, 1–120000 (`5000`) |
+//! | `[[apps]]` `id` | *required*; 1–64 of `A-Z a-z 0-9 - _ .`; unique |
+//! | `[[apps]]` `key` | *required*; visible ASCII without `:` `/` `?` `#` `%`; unique |
+//! | `[[apps]]` `secret` | *required*; non-empty; never printed or logged |
+//! | `[[apps]]` `enabled` | `false` refuses connections (4003) and API calls (403) (`true`) |
+//! | `[[apps]]` `allowed_origins` | `["*"]` or `["https://host[:port]", ...]`; empty: any (`[]`) |
+//! | `[[apps]]` `client_events` | allow `client-` events (`true`) |
+//! | `[[apps]]` `user_authentication` | accept `pusher:signin` (`true`) |
+//! | `[apps.limits]` | see below; Pusher's defaults |
+//! | `[[apps.webhooks]]` `url` | *required*; `http://` or `https://` |
+//! | `[[apps.webhooks]]` `events` | some of `channel_occupied`, `channel_vacated`, `member_added`, `member_removed`, `client_event`; empty: all (`[]`) |
+//!
+//! `[apps.limits]`, each a positive integer with the range given: `max_connections`
+//! (1–10 000 000; absent: unlimited), `max_client_events_per_second` (1–10 000; 10),
+//! `max_messages_per_second` (1–1 000 000; absent: unlimited),
+//! `max_channels_per_connection` (1–10 000; 100), `max_payload_bytes` (1–1 048 576;
+//! 10 240), `max_presence_members` (1–100 000; 100), `max_presence_user_info_bytes`
+//! (1–65 536; 1 024), `max_event_channels` (1–1 000; 100), `max_batch_events` (1–1 000;
+//! 10), `outbound_queue` (1–1 048 576; 1 024).
+//!
+//! ```
+//! use domvia_server::ServerConfig;
+//!
+//! let config = ServerConfig::from_toml(
+//!     r#"
+//!     host = "0.0.0.0"
+//!     port = 6001
+//!
+//!     [[apps]]
+//!     id = "chat"
+//!     key = "chat-key"
+//!     secret = "a long random secret"
+//!     allowed_origins = ["https://chat.example.com"]
+//!
+//!     [apps.limits]
+//!     max_connections = 10000
+//!     "#,
+//! )?;
+//! assert_eq!(config.listen.to_string(), "0.0.0.0:6001");
+//! assert_eq!(config.apps[0].limits.max_connections, Some(10_000));
+//!
+//! let error = ServerConfig::from_toml(
+//!     "[[apps]]\nid = \"a\"\nkey = \"a:b\"\nsecret = \"s\"\n",
+//! )
+//! .unwrap_err();
+//! assert_eq!(error.to_string(), "apps[0].key: must not contain ':'");
+//! assert_eq!(error.code(), "config_invalid");
+//! # Ok::<(), domvia_server::config::ConfigError>(())
+//! ```
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod env;
+mod error;
+mod parse;
+mod reader;
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use domvia_protocol::{AppKey, AppSecret};
+use zeroize::Zeroizing;
+
+pub use env::{ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET};
+pub use error::ConfigError;
+
+/// Where the server listens unless told otherwise: `127.0.0.1:6001`.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 6001));
+
+/// The webhook event names an app's `[[apps.webhooks]] events` may list.
+pub const WEBHOOK_EVENTS: [&str; 5] = [
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "client_event",
+];
 
 /// The whole server's configuration.
 #[derive(Clone, Debug)]
@@ -40,6 +129,17 @@ pub struct TlsConfig {
     pub cert_path: PathBuf,
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1).
     pub key_path: PathBuf,
+}
+
+impl TlsConfig {
+    /// The certificate chain at `cert_path` and the key at `key_path`.
+    #[must_use]
+    pub fn new(cert_path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) -> Self {
+        Self {
+            cert_path: cert_path.into(),
+            key_path: key_path.into(),
+        }
+    }
 }
 
 /// One app: its credentials, what its clients may do, its limits and its webhooks.
@@ -154,6 +254,17 @@ pub const DEV_APP_KEY: &str = "domvia-dev-key";
 /// The dev app's secret: for local development only.
 pub const DEV_APP_SECRET: &str = "domvia-dev-secret";
 
+impl WebhookTarget {
+    /// An endpoint receiving the events named in `events` (empty: all of them).
+    #[must_use]
+    pub fn new(url: impl Into<String>, events: Vec<String>) -> Self {
+        Self {
+            url: url.into(),
+            events,
+        }
+    }
+}
+
 impl AppConfig {
     /// An app with Pusher's defaults: any origin, client events and user authentication
     /// on, default limits, no webhooks.
@@ -198,9 +309,41 @@ impl ServerConfig {
             DEV_APP_KEY.parse()?,
             AppSecret::new(DEV_APP_SECRET)?,
         );
-        Ok(Self::new(
-            SocketAddr::from(([127, 0, 0, 1], 6001)),
-            vec![app],
-        ))
+        Ok(Self::new(DEFAULT_LISTEN, vec![app]))
+    }
+
+    /// Parses a TOML config (the layout is in the [module docs](self)). Relative TLS paths
+    /// are kept as written; [`ServerConfig::load`] resolves them against the file's
+    /// directory.
+    ///
+    /// # Errors
+    /// [`ConfigError::Syntax`] for text that is not TOML, otherwise the first value
+    /// refused, named by its path.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        parse::server(text)
+    }
+
+    /// Reads and parses the TOML file at `path`. Relative `[tls]` paths are taken
+    /// relative to the file's directory, so the server can be started from anywhere.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] when the file cannot be read, otherwise as
+    /// [`ServerConfig::from_toml`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        // The text holds the app secrets: wiped when dropped.
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?,
+            );
+        let mut config = Self::from_toml(&text)?;
+        if let (Some(tls), Some(dir)) = (&mut config.tls, path.parent()) {
+            tls.cert_path = dir.join(&tls.cert_path);
+            tls.key_path = dir.join(&tls.key_path);
+        }
+        Ok(config)
     }
 }

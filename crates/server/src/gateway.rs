@@ -29,6 +29,7 @@ pub struct Gateway {
     apps_by_key: HashMap<String, Arc<App>>,
     apps_by_id: HashMap<String, Arc<App>>,
     metrics: Arc<Metrics>,
+    webhooks: Webhooks,
     shutdown: watch::Sender<bool>,
     socket_high: u64,
     socket_seq: AtomicU64,
@@ -58,6 +59,7 @@ impl Gateway {
             apps_by_key,
             apps_by_id,
             metrics,
+            webhooks,
             shutdown,
             // Socket ids are `{high}.{low}`: a per-process random part and a counter, so ids
             // are unique within a process and unlikely to repeat across restarts.
@@ -179,6 +181,13 @@ impl Server {
                 open = metrics.connections.load(Ordering::Relaxed),
                 "shutdown grace period over with connections still open"
             );
+        }
+        // Departures held by the debounce go out now rather than being lost.
+        if tokio::time::timeout(grace, self.gateway.webhooks.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over with webhooks still in flight");
         }
     }
 }
