@@ -2,13 +2,15 @@
 # Measures Domvia against sockudo under the same load in one session and prints the
 # ratios the gateway is held to (docs/loadtest.md explains how to read them).
 #
-#   scripts/loadtest.sh               the comparison: fan-out and idle connections, each
-#                                     server in turn (domvia, sockudo, domvia, sockudo, …),
-#                                     a fresh server process for every run
+#   scripts/loadtest.sh               the comparison: fan-out as fast as possible, fan-out
+#                                     at a fixed rate, idle connections; each server in turn
+#                                     (domvia, sockudo, domvia, sockudo, …), a fresh server
+#                                     process for every run
 #   scripts/loadtest.sh --smoke       a few seconds against Domvia only, 50 subscribers and
 #                                     200 idle connections; exits 1 on any loss or error
 #
-# Options: --rounds N (2), --subscribers N (1000), --duration S (10), --rate R (0 = max),
+# Options: --rounds N (2), --subscribers N (1000), --duration S (10), --rate R (rate of the
+# throughput run, 0 = max), --latency-rate R (events/s of the latency run, 20; 0 skips it),
 # --payload B (100), --inflight N (16), --idle N (10000), --hold S (10),
 # --servers "domvia sockudo", --out DIR.
 # Environment: CARGO_TARGET_DIR, SOCKUDO_BIN (a sockudo binary to use), SOCKUDO_ROOT
@@ -22,6 +24,7 @@ rounds=2
 subscribers=1000
 duration=10
 rate=0
+latency_rate=20
 payload=100
 inflight=16
 idle=10000
@@ -36,19 +39,20 @@ while [ $# -gt 0 ]; do
     --subscribers) subscribers=$2; shift ;;
     --duration) duration=$2; shift ;;
     --rate) rate=$2; shift ;;
+    --latency-rate) latency_rate=$2; shift ;;
     --payload) payload=$2; shift ;;
     --inflight) inflight=$2; shift ;;
     --idle) idle=$2; shift ;;
     --hold) hold=$2; shift ;;
     --servers) servers=$2; servers_given=1; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "loadtest.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$smoke" = 1 ]; then
-  rounds=1 subscribers=50 duration=3 rate=500 idle=200 hold=2
+  rounds=1 subscribers=50 duration=3 rate=500 latency_rate=0 idle=200 hold=2
   [ "$servers_given" = 1 ] || servers="domvia"
 fi
 
@@ -160,10 +164,11 @@ strict=()
 [ "$smoke" = 1 ] && strict=(--strict)
 failed=0
 
-# Runs scenario $2 against a fresh $1, appending its JSON line to the results.
+# Runs scenario $2 (fanout, idle) against a fresh $1, appending its JSON line to the
+# results; $3 is the fan-out's publish rate.
 run() {
-  local server=$1 scenario=$2 status=0
-  step "$scenario against $server"
+  local server=$1 scenario=$2 run_rate=${3:-0} status=0
+  step "$scenario against $server${3:+ (rate $3)}"
   start_server "$server" || { failed=1; return; }
   local common=(--url "ws://127.0.0.1:$server_port" --key "$app_key" --label "$server"
     --server-pid "$server_pid" --json "${strict[@]}")
@@ -171,7 +176,7 @@ run() {
     fanout)
       "$bin/domvia-loadtest" fanout "${common[@]}" --http "http://127.0.0.1:$server_port" \
         --app-id "$app_id" --secret "$app_secret" --subscribers "$subscribers" \
-        --rate "$rate" --duration "$duration" --payload "$payload" --inflight "$inflight" \
+        --rate "$run_rate" --duration "$duration" --payload "$payload" --inflight "$inflight" \
         >"$out/run.txt" || status=$?
       ;;
     idle)
@@ -188,11 +193,15 @@ run() {
   fi
 }
 
+scenarios=("fanout $rate")
+[ "$latency_rate" != 0 ] && scenarios+=("fanout $latency_rate")
+scenarios+=("idle")
 for round in $(seq 1 "$rounds"); do
-  for scenario in fanout idle; do
+  for scenario in "${scenarios[@]}"; do
     for server in $servers; do
       step "round $round/$rounds"
-      run "$server" "$scenario"
+      # shellcheck disable=SC2086 # "fanout RATE" is two words on purpose
+      run "$server" $scenario
     done
   done
 done

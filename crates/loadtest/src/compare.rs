@@ -113,13 +113,34 @@ impl Comparison {
         let (fc, fb) = (fanouts(candidate), fanouts(baseline));
         let (ic, ib) = (idles(candidate), idles(baseline));
 
-        let fan_row = |metric: &str, target, f: &dyn Fn(&FanoutReport) -> Option<f64>| {
-            row(
-                metric,
-                median(fc.iter().filter_map(|r| f(r)).collect()),
-                median(fb.iter().filter_map(|r| f(r)).collect()),
-                target,
-            )
+        // Throughput comes from the as-fast-as-possible runs (rate 0). Latency comes from
+        // the highest fixed rate measured, since at rate 0 it is mostly queueing; from the
+        // rate-0 runs when there is no fixed-rate run. `None` takes every run.
+        let fan_row =
+            |metric: &str, rate: Option<u64>, target, f: &dyn Fn(&FanoutReport) -> Option<f64>| {
+                let pick = |runs: &[&FanoutReport]| {
+                    median(
+                        runs.iter()
+                            .filter(|r| rate.is_none_or(|rate| r.rate == rate))
+                            .filter_map(|r| f(r))
+                            .collect(),
+                    )
+                };
+                row(metric, pick(&fc), pick(&fb), target)
+            };
+        let latency_rate = fc
+            .iter()
+            .chain(fb.iter())
+            .map(|r| r.rate)
+            .filter(|rate| *rate > 0)
+            .max()
+            .unwrap_or(0);
+        let at = |rate: u64| {
+            if rate == 0 {
+                "rate max".to_owned()
+            } else {
+                format!("{rate} ev/s")
+            }
         };
         let idle_row = |metric: &str, target, f: &dyn Fn(&IdleReport) -> Option<f64>| {
             row(
@@ -138,31 +159,54 @@ impl Comparison {
             most_connections.unwrap_or(0)
         );
 
-        let rows = vec![
-            fan_row("delivered msg/s", Target::AtLeast(1.5), &|r| {
-                Some(r.delivered_per_sec)
+        let mut rows = vec![
+            fan_row(
+                "delivered msg/s, rate max",
+                Some(0),
+                Target::AtLeast(1.5),
+                &|r| Some(r.delivered_per_sec),
+            ),
+            fan_row(
+                &format!("latency p99 (µs), {}", at(latency_rate)),
+                Some(latency_rate),
+                Target::AtMost(1.0),
+                &|r| Some(r.latency.p99_us as f64),
+            ),
+            fan_row(
+                &format!("latency p50 (µs), {}", at(latency_rate)),
+                Some(latency_rate),
+                Target::None,
+                &|r| Some(r.latency.p50_us as f64),
+            ),
+        ];
+        if latency_rate != 0 {
+            rows.push(fan_row(
+                "latency p99 (µs), rate max",
+                Some(0),
+                Target::None,
+                &|r| Some(r.latency.p99_us as f64),
+            ));
+        }
+        rows.extend([
+            fan_row("lost deliveries, all runs", None, Target::None, &|r| {
+                Some(r.lost as f64)
             }),
-            fan_row("latency p99 (µs)", Target::AtMost(1.0), &|r| {
-                Some(r.latency.p99_us as f64)
-            }),
-            fan_row("latency p50 (µs)", Target::None, &|r| {
-                Some(r.latency.p50_us as f64)
-            }),
-            fan_row("latency max (µs)", Target::None, &|r| {
-                Some(r.latency.max_us as f64)
-            }),
-            fan_row("lost deliveries", Target::None, &|r| Some(r.lost as f64)),
-            fan_row("server CPU µs per delivery", Target::None, &|r| {
-                let cpu = r.server_cpu_secs?;
-                (r.delivered > 0).then(|| cpu * 1e6 / r.delivered as f64)
-            }),
+            fan_row(
+                "server CPU µs per delivery, rate max",
+                Some(0),
+                Target::None,
+                &|r| {
+                    let cpu = r.server_cpu_secs?;
+                    (r.delivered > 0).then(|| cpu * 1e6 / r.delivered as f64)
+                },
+            ),
             idle_row(
                 "RSS per idle subscribed conn (B)",
                 Target::AtMost(0.25),
                 &|r| r.rss_per_connection_bytes,
             ),
             row(&held_metric, all_held(&ic), all_held(&ib), Target::BothYes),
-        ];
+        ]);
         Self {
             candidate: candidate.to_owned(),
             baseline: baseline.to_owned(),
@@ -212,7 +256,7 @@ impl fmt::Display for Comparison {
         )?;
         writeln!(
             f,
-            "  {:<46}{:>12}{:>12}{:>9}  {:<8}met",
+            "  {:<50}{:>12}{:>12}{:>9}  {:<8}met",
             "metric", self.candidate, self.baseline, "ratio", "target"
         )?;
         for r in &self.rows {
@@ -243,7 +287,7 @@ impl fmt::Display for Comparison {
             };
             writeln!(
                 f,
-                "  {:<46}{:>12}{:>12}{:>9}  {:<8}{met}",
+                "  {:<50}{:>12}{:>12}{:>9}  {:<8}{met}",
                 r.metric,
                 value(r.candidate),
                 value(r.baseline),

@@ -123,6 +123,7 @@ pub async fn run(plan: FanoutPlan) -> FanoutReport {
         duration_secs: plan.publish.duration.as_secs_f64(),
         published: published.accepted,
         published_per_sec: per_sec(published.accepted, publish_secs),
+        publish_connections: published.connections,
         expected_deliveries: expected,
         delivered: total.unique(),
         lost: expected.saturating_sub(total.unique()),

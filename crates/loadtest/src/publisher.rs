@@ -1,5 +1,7 @@
 //! The publisher: signed `POST /apps/{id}/events` requests, `inflight` at a time, each
-//! slot a keep-alive HTTP/1.1 connection of its own.
+//! slot a keep-alive HTTP/1.1 connection of its own (reopened after an answer with
+//! `Connection: close`, which sockudo 5.2 sends on every API response; the report counts
+//! the connections opened).
 //!
 //! Slots take sequence numbers from one counter. At a target rate, publish `n` is due at
 //! `start + n / rate` whichever slot sends it, so the rate holds while the server keeps up
@@ -18,12 +20,17 @@ use bytes::Bytes;
 use domvia_protocol::{AppKey, AppSecret, ChannelName, RequestToSign, sign_request};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 
 use crate::endpoint::connect_tcp;
 use crate::payload::{Clock, event_body, event_data};
+
+/// Error code: the HTTP connection could not be opened.
+const CONNECT_FAILED: &str = "http_connect";
+/// Error code: the request or its answer was cut off.
+const IO_FAILED: &str = "http_io";
 
 /// What to publish, where and how fast.
 #[derive(Clone, Debug)]
@@ -55,8 +62,11 @@ pub struct PublishPlan {
 pub struct PublishOutcome {
     /// Events the server accepted (HTTP 2xx).
     pub accepted: u64,
-    /// Events refused or lost, by reason (`http_<status>`, `http_io`, `sign`).
+    /// Events refused or lost, by reason (`http_<status>`, `http_io`, `http_connect`,
+    /// `sign`).
     pub errors: BTreeMap<String, u64>,
+    /// HTTP connections opened (1 per slot when the server keeps them alive).
+    pub connections: u64,
     /// Clock time of the first send (µs).
     pub first_send_us: u64,
     /// Clock time the last answer arrived (µs).
@@ -71,6 +81,7 @@ impl PublishOutcome {
 
     fn merge(&mut self, other: Self) {
         self.accepted = self.accepted.saturating_add(other.accepted);
+        self.connections = self.connections.saturating_add(other.connections);
         for (code, n) in other.errors {
             let slot = self.errors.entry(code).or_insert(0);
             *slot = slot.saturating_add(n);
@@ -137,18 +148,6 @@ impl Slot {
                 break;
             }
             tokio::time::sleep_until(due.into()).await;
-            let conn = match sender.as_mut() {
-                Some(conn) => conn,
-                None => match self.connect().await {
-                    Ok(conn) => sender.insert(conn),
-                    Err(()) => {
-                        outcome.count_error("http_connect".to_owned());
-                        // Do not spin on a refused connection.
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
-            };
             let ts = self.clock.micros();
             if outcome.first_send_us == 0 {
                 outcome.first_send_us = ts.max(1);
@@ -162,14 +161,17 @@ impl Slot {
                     continue;
                 }
             };
-            match send(conn, request).await {
+            match self.send(&mut sender, request, &mut outcome).await {
                 Ok(status) if (200..300).contains(&status) => {
                     outcome.accepted = outcome.accepted.saturating_add(1);
                 }
                 Ok(status) => outcome.count_error(format!("http_{status}")),
-                Err(()) => {
-                    outcome.count_error("http_io".to_owned());
-                    sender = None;
+                Err(code) => {
+                    outcome.count_error(code.to_owned());
+                    if code == CONNECT_FAILED {
+                        // Do not spin on a refused connection.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
                 }
             }
             outcome.last_answer_us = self.clock.micros();
@@ -190,9 +192,52 @@ impl Slot {
         self.start.checked_add(offset).unwrap_or(self.deadline)
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ()> {
-        let tcp = connect_tcp(self.plan.addr, None).await.map_err(drop)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(tcp)).await.map_err(drop)?;
+    /// Sends `request` on the slot's connection and reads the whole answer; its status.
+    /// Opens a connection when there is none, or when the server closed the previous one
+    /// before the request was written; keeps it unless the answer says `Connection: close`
+    /// (sockudo 5.2 closes every HTTP API connection after one answer).
+    async fn send(
+        &self,
+        sender: &mut Option<SendRequest<Full<Bytes>>>,
+        request: Request<Full<Bytes>>,
+        outcome: &mut PublishOutcome,
+    ) -> Result<u16, &'static str> {
+        let mut conn = match sender.take() {
+            Some(conn) => conn,
+            None => self.connect(outcome).await?,
+        };
+        if conn.ready().await.is_err() {
+            conn = self.connect(outcome).await?;
+            conn.ready().await.map_err(|_| IO_FAILED)?;
+        }
+        let response = conn.send_request(request).await.map_err(|_| IO_FAILED)?;
+        let closing = response
+            .headers()
+            .get(CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let status = response.status().as_u16();
+        response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|_| IO_FAILED)?;
+        if !closing {
+            *sender = Some(conn);
+        }
+        Ok(status)
+    }
+
+    async fn connect(
+        &self,
+        outcome: &mut PublishOutcome,
+    ) -> Result<SendRequest<Full<Bytes>>, &'static str> {
+        outcome.connections = outcome.connections.saturating_add(1);
+        let tcp = connect_tcp(self.plan.addr, None)
+            .await
+            .map_err(|_| CONNECT_FAILED)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|_| CONNECT_FAILED)?;
         tokio::spawn(async move {
             // The connection ends when the sender is dropped or the server closes it.
             drop(connection.await);
@@ -220,17 +265,4 @@ impl Slot {
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| "http_request")
     }
-}
-
-/// Sends `request` and reads the whole answer, so the connection can be reused; the
-/// answer's status.
-async fn send(
-    conn: &mut SendRequest<Full<Bytes>>,
-    request: Request<Full<Bytes>>,
-) -> Result<u16, ()> {
-    conn.ready().await.map_err(drop)?;
-    let response = conn.send_request(request).await.map_err(drop)?;
-    let status = response.status().as_u16();
-    response.into_body().collect().await.map_err(drop)?;
-    Ok(status)
 }

@@ -45,6 +45,9 @@ pub struct FanoutReport {
     pub published: u64,
     /// Accepted events per second of publishing.
     pub published_per_sec: f64,
+    /// HTTP connections the publisher opened (more than `inflight` when the server closes
+    /// them).
+    pub publish_connections: u64,
     /// `published × subscribed`.
     pub expected_deliveries: u64,
     /// First deliveries received (duplicates excluded).
@@ -152,7 +155,10 @@ impl fmt::Display for FanoutReport {
             ),
             (
                 "events published",
-                format!("{} ({:.0}/s)", self.published, self.published_per_sec),
+                format!(
+                    "{} ({:.0}/s, {} HTTP connections)",
+                    self.published, self.published_per_sec, self.publish_connections
+                ),
             ),
             ("deliveries expected", self.expected_deliveries.to_string()),
             ("deliveries received", self.delivered.to_string()),

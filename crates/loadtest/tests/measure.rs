@@ -228,11 +228,11 @@ fn proc_files_are_read() {
 
 #[test]
 fn json_lines_round_trip_and_compare() {
-    let fanout = |label: &str, per_sec: f64, p99: u64| {
+    let fanout = |label: &str, rate: u64, per_sec: f64, p99: u64| {
         json!({
             "mode": "fanout", "label": label, "channel": "bench", "subscribers": 10,
-            "subscribed": 10, "setup_secs": 0.1, "rate": 0, "payload_bytes": 100, "inflight": 4,
-            "duration_secs": 1.0, "published": 100, "published_per_sec": 100.0,
+            "subscribed": 10, "setup_secs": 0.1, "rate": rate, "payload_bytes": 100, "inflight": 4,
+            "duration_secs": 1.0, "published": 100, "published_per_sec": 100.0, "publish_connections": 4,
             "expected_deliveries": 1000, "delivered": 1000, "lost": 0, "duplicates": 0,
             "delivered_per_sec": per_sec, "delivery_window_secs": 1.0,
             "latency": {"count": 1000, "p50_us": 100, "p90_us": 200, "p99_us": p99,
@@ -243,10 +243,10 @@ fn json_lines_round_trip_and_compare() {
     };
     let text = [
         "fan-out  [x] (a human table line, skipped)".to_owned(),
-        fanout("domvia", 300.0, 900),
-        fanout("sockudo", 100.0, 1000),
-        fanout("domvia", 200.0, 1100),
-        fanout("sockudo", 150.0, 1000),
+        fanout("domvia", 0, 300.0, 900),
+        fanout("sockudo", 0, 100.0, 1000),
+        fanout("domvia", 0, 200.0, 1100),
+        fanout("sockudo", 0, 150.0, 1000),
     ]
     .join("\n");
     let records = parse_records(&text);
@@ -260,6 +260,28 @@ fn json_lines_round_trip_and_compare() {
     assert_eq!((rate.ratio, rate.ok), (Some(2.0), Some(true)));
     let p99 = &c.rows[1];
     assert_eq!((p99.ratio, p99.ok), (Some(1.0), Some(true)));
+    // Latency is read at the fixed rate once there are fixed-rate runs.
+    let more = [
+        fanout("domvia", 50, 50.0, 300),
+        fanout("sockudo", 50, 50.0, 600),
+        fanout("other", 80, 50.0, 600),
+    ]
+    .join("\n");
+    let mut with_rate = records.clone();
+    with_rate.extend(parse_records(&more));
+    let c2 = Comparison::new(&with_rate, "domvia", "sockudo");
+    assert_eq!(c2.rows[0].ratio, Some(2.0));
+    assert!(
+        c2.rows[1].metric.contains("50 ev/s"),
+        "{}",
+        c2.rows[1].metric
+    );
+    assert_eq!((c2.rows[1].ratio, c2.rows[1].ok), (Some(0.5), Some(true)));
+    assert!(
+        c2.rows
+            .iter()
+            .any(|r| r.metric == "latency p99 (µs), rate max")
+    );
     // No idle runs: those targets have no data, so not all are met.
     assert!(!c.all_met());
     let table = c.to_string();
