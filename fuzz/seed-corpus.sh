@@ -5,6 +5,14 @@
 #                                  the labelled keys as one keyring export.
 # Without the vectors file it writes a few handmade seeds instead. Seeds are named by a
 # hash of their content, so rerunning adds nothing twice. fuzz/corpus is gitignored.
+# The protocol targets get handmade seeds in any case (plain bash, fixed names):
+#   client_frame   pusher-js frames: subscribe (object and string data, private, presence
+#                  with channel_data, encrypted, server-to-user), unsubscribe, ping, pong,
+#                  signin, client events with each kind of data, and a few refused ones;
+#   channel_name   channel names of each kind, event names, socket ids, user ids, presence
+#                  channel_data and signin user_data documents;
+#   auth_verify    flag byte + 0xFF-separated fields (see fuzz_targets/auth_verify.rs) for
+#                  a private, a presence and a signin token, and HTTP API requests.
 #
 # Usage: fuzz/seed-corpus.sh   (from any directory)
 set -euo pipefail
@@ -13,6 +21,87 @@ fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vectors="$fuzz_dir/../spec/vectors/envelope-v1.json"
 corpus="$fuzz_dir/corpus"
 mkdir -p "$corpus/envelope_parse" "$corpus/envelope_open" "$corpus/key_import"
+
+# seed TARGET NAME TEXT: TEXT into corpus/TARGET/seed-NAME.
+seed() {
+    mkdir -p "$corpus/$1"
+    printf '%s' "$3" >"$corpus/$1/seed-$2"
+}
+
+# seed_fields NAME FLAGS FIELD...: an auth_verify input, the flag byte (two hex digits)
+# then the fields joined by 0xFF.
+seed_fields() {
+    local name="$1" flags="$2"
+    shift 2
+    local IFS=$'\xff'
+    mkdir -p "$corpus/auth_verify"
+    { printf "\\x$flags"; printf '%s' "$*"; } >"$corpus/auth_verify/seed-$name"
+}
+
+protocol_seeds() {
+    local key='278d425bdf160c739803'
+    local sig='58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4'
+    local token="$key:$sig"
+    local member='{"user_id":10,"user_info":{"name":"Mr. Channels","twitter":"@pusher"}}'
+    local user='{"id":"45678","user_info":{"name":"Ada"},"watchlist":["1","2"]}'
+
+    seed client_frame subscribe-public '{"event":"pusher:subscribe","data":{"channel":"my-channel"}}'
+    seed client_frame subscribe-private '{"event":"pusher:subscribe","data":{"auth":"'"$token"'","channel":"private-foobar"}}'
+    seed client_frame subscribe-string '{"event":"pusher:subscribe","data":"{\"channel\":\"private-a\",\"auth\":\"'"$token"'\"}"}'
+    seed client_frame subscribe-presence '{"event":"pusher:subscribe","data":{"auth":"'"$token"'","channel_data":"{\"user_id\":10,\"user_info\":{\"name\":\"Mr. Channels\"}}","channel":"presence-room-42"}}'
+    seed client_frame subscribe-presence-string '{"event":"pusher:subscribe","data":"{\"channel\":\"presence-a\",\"auth\":\"'"$token"'\",\"channel_data\":\"{\\\"user_id\\\":\\\"u-1\\\"}\"}"}'
+    seed client_frame subscribe-presence-signed-in '{"event":"pusher:subscribe","data":{"auth":"'"$token"'","channel_data":null,"channel":"presence-cache-room"}}'
+    seed client_frame subscribe-encrypted '{"event":"pusher:subscribe","data":{"auth":"'"$token"'","channel":"private-encrypted-chat"}}'
+    seed client_frame subscribe-server-to-user '{"event":"pusher:subscribe","data":{"channel":"#server-to-user-45678"}}'
+    seed client_frame unsubscribe '{"event":"pusher:unsubscribe","data":{"channel":"private-foobar"}}'
+    seed client_frame ping '{"event":"pusher:ping","data":{}}'
+    seed client_frame pong '{"event":"pusher:pong","data":{}}'
+    seed client_frame signin '{"event":"pusher:signin","data":{"auth":"'"$token"'","user_data":"{\"id\":\"45678\",\"user_info\":{\"name\":\"Ada\"}}"}}'
+    seed client_frame client-event-object '{"event":"client-typing","channel":"private-chat","data":{"user":"alice","typing":true,"at":1.5e3}}'
+    seed client_frame client-event-string '{"event":"client-msg","channel":"presence-room-42","data":"{\"text\":\"hi\"}"}'
+    seed client_frame client-event-array '{"event":"client-moves","channel":"private-game","data":[1,-2,3.25,null,"x",{"k":[]}]}'
+    seed client_frame client-event-no-data '{"event":"client-poke","channel":"private-a"}'
+    seed client_frame refused-app-event '{"event":"my-event","channel":"private-a","data":{}}'
+    seed client_frame refused-internal '{"event":"pusher_internal:member_added","channel":"presence-a","data":"{}"}'
+    seed client_frame refused-channel '{"event":"pusher:subscribe","data":{"channel":"#private-x"}}'
+
+    seed channel_name public 'foo-bar_1234@=,.;'
+    seed channel_name private 'private-foobar'
+    seed channel_name private-cache 'private-cache-news'
+    seed channel_name encrypted 'private-encrypted-chat'
+    seed channel_name presence 'presence-room-42'
+    seed channel_name server-to-user '#server-to-user-ą§¶ user'
+    seed channel_name reserved '#private-x'
+    seed channel_name longest "presence-$(printf 'a%.0s' {1..155})"
+    seed channel_name client-event 'client-typing'
+    seed channel_name pusher-event 'pusher:subscribe'
+    seed channel_name internal-event 'pusher_internal:subscription_succeeded'
+    seed channel_name socket-id '123.456'
+    seed channel_name socket-id-max '18446744073709551615.0'
+    seed channel_name channel-data "$member"
+    seed channel_name channel-data-string '{"user_id":"u-1","user_info":null}'
+    seed channel_name channel-data-negative '{"user_id":-3}'
+    seed channel_name user-data "$user"
+
+    # Fields: auth, socket id, channel, channel_data, user_data, method, path, query,
+    # params, body, timestamp, skew. Flags: 1 sends channel_data, 2 appends the query to
+    # a signed one.
+    local ts=1700000000
+    local body='{"name":"my-event","channels":["private-foobar"],"data":"{\"message\":\"hello\"}"}'
+    local md5='ec365a775a4cd0599faeb73354201b6b'
+    seed_fields private 00 "$token" 1234.1234 private-foobar '' '' POST /apps/1/events \
+        "auth_key=$key&auth_timestamp=$ts&auth_version=1.0&body_md5=$md5&auth_signature=$sig" \
+        '' "$body" "$ts" 30
+    seed_fields presence 01 "$token" 1234.1234 presence-foobar "$member" '' GET \
+        /apps/1/channels/presence-foobar/users \
+        "auth_key=$key&auth_timestamp=$ts&auth_version=1.0&auth_signature=$sig" '' '' "$ts" -599
+    seed_fields signin 00 "$token" 123.456 '#server-to-user-45678' '' "$user" GET \
+        /apps/1/channels '' 'filter_by_prefix=presence-&info=user_count,subscription_count' \
+        '' "$ts" 0
+    seed_fields after-signed 03 "$token" 1.1 presence-room '{"user_id":"u"}' '{"id":"u"}' \
+        post /apps/1/users/u/terminate_connections '&&' info=user_count '' "$ts" 600
+}
+protocol_seeds
 
 if [[ ! -f "$vectors" ]]; then
     echo "seed-corpus.sh: no $vectors, writing handmade seeds" >&2

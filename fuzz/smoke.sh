@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Short fuzzing smoke run, for CI and before a commit: seeds the corpora from the spec
-# vectors, then runs every fuzz target for SECONDS seconds each (default 20). Installs
-# cargo-fuzz if it is missing. Needs a nightly toolchain (`rustup toolchain install
-# nightly`). Exits non-zero on the first crash; the input is in fuzz/artifacts/<target>/.
+# Short fuzzing smoke run, for CI and before a commit: seeds the corpora (spec vectors and
+# handmade protocol seeds), then runs every target `cargo fuzz list` names (the e2ee ones
+# and the protocol ones: client_frame, channel_name, auth_verify) for SECONDS seconds each
+# (default 20). Installs cargo-fuzz if it is missing. Needs a nightly toolchain (`rustup
+# toolchain install nightly`). Exits non-zero on the first crash; the input is in
+# fuzz/artifacts/<target>/.
 #
 # Usage: fuzz/smoke.sh [SECONDS] [TARGET...]
 set -euo pipefail

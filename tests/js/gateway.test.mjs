@@ -135,9 +135,8 @@ test("presence: members, member_added/removed once per user, client events with 
 test("user authentication: signin, sendToUser, terminateUserConnections", async () => {
   const user = { id: "carol", user_info: { name: "Carol" } };
   const carol = track(await connected(client(gateway.port, { user })));
-  const signedIn = new Promise((resolve) => carol.user.signin_done_promise.then(resolve));
   carol.signin();
-  await signedIn;
+  await carol.user.signinDonePromise;
   assert.equal(carol.user.user_data.id, "carol");
   // pusher-js subscribes to #server-to-user-carol after signing in; give it a moment.
   await sleep(200);
@@ -155,10 +154,19 @@ test("the HTTP API refuses a wrong secret with 401", async () => {
   await assert.rejects(wrong.trigger("news", "x", "y"), (error) => error.status === 401);
 });
 
-test("an unknown app key is refused with 4001 and pusher-js does not retry", async () => {
+test("an unknown app key is refused with 4001 and pusher-js does not retry", { timeout: 15_000 }, async () => {
   const pusher = track(client(gateway.port, { app: { ...APP, key: "no-such-key" } }));
-  const error = await once(pusher.connection, "error");
-  assert.equal(error.data.data.code, 4001);
+  const code = await new Promise((resolve) =>
+    pusher.connection.bind("error", (error) => {
+      // pusher-js wraps the server's pusher:error as {type: "WebSocketError", error}.
+      const code = error?.error?.data?.code ?? error?.data?.code;
+      if (code) resolve(code);
+    }),
+  );
+  assert.equal(code, 4001);
+  // Refused: pusher-js stays disconnected instead of retrying.
+  await sleep(1_500);
+  assert.equal(pusher.connection.state, "disconnected");
 });
 
 test("webhooks: channel_occupied reaches the app signed, and the server SDK validates it", async () => {

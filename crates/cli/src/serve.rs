@@ -80,8 +80,26 @@ fn settle_config(
 }
 
 /// Structured logs on standard error, filtered by RUST_LOG (default `info`).
+/// Libraries whose debug and trace records can quote frames, headers or bodies. They are
+/// capped at `warn` whatever RUST_LOG asks for, so logs never carry payloads or secrets.
+const QUOTING_LIBRARIES: [&str; 8] = [
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+];
+
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for library in QUOTING_LIBRARIES {
+        if let Ok(directive) = format!("{library}=warn").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(io::stderr().is_terminal())

@@ -57,7 +57,8 @@ pub enum HttpAuthError {
     /// The query string is not valid percent-encoded UTF-8.
     #[error("malformed query string")]
     MalformedQuery,
-    /// A parameter appears twice.
+    /// A parameter appears twice (names compare case-insensitively); the signer refuses
+    /// such parameters too, since no query holding them verifies.
     #[error("duplicate query parameter {name:?}")]
     DuplicateParam {
         /// The parameter's (lowercased) name.
@@ -173,7 +174,8 @@ fn string_to_sign(method: &str, path: &str, params: &mut [(String, String)]) -> 
 ///
 /// # Errors
 /// [`HttpAuthError::ReservedParam`] when `request.params` holds an `auth_*` or `body_md5`
-/// parameter.
+/// parameter; [`HttpAuthError::DuplicateParam`] when it holds two parameters of the same
+/// name, ignoring ASCII case (the verifier refuses such a query).
 pub fn sign_request(
     request: &RequestToSign<'_>,
     key: &AppKey,
@@ -192,6 +194,9 @@ pub fn sign_request(
         let lower = name.to_ascii_lowercase();
         if let Some(reserved) = RESERVED.iter().find(|r| **r == lower) {
             return Err(HttpAuthError::ReservedParam { name: reserved });
+        }
+        if params.iter().any(|(existing, _)| *existing == lower) {
+            return Err(HttpAuthError::DuplicateParam { name: lower });
         }
         params.push((lower, value.to_owned()));
     }
@@ -361,6 +366,44 @@ mod tests {
                 Err(HttpAuthError::ReservedParam { name })
             );
         }
+    }
+
+    /// Found by the `auth_verify` fuzz target: `sign_request` signed a query with a
+    /// repeated parameter, which `verify_request` then refused as a duplicate.
+    #[test]
+    fn signing_refuses_duplicate_params() {
+        let key: AppKey = "k".parse().unwrap();
+        let secret = AppSecret::new("s").unwrap();
+        for params in [
+            [("info", "user_count"), ("info", "subscription_count")],
+            [("info", "user_count"), ("INFO", "user_count")],
+        ] {
+            let request = RequestToSign {
+                method: "GET",
+                path: "/apps/1/channels",
+                params: &params,
+                body: b"",
+            };
+            assert_eq!(
+                sign_request(&request, &key, &secret, 1),
+                Err(HttpAuthError::DuplicateParam {
+                    name: "info".into()
+                })
+            );
+        }
+        // Distinct names still sign, and what is signed verifies.
+        let params = [("info", "user_count"), ("filter_by_prefix", "presence-")];
+        let request = RequestToSign {
+            method: "GET",
+            path: "/apps/1/channels",
+            params: &params,
+            body: b"",
+        };
+        let query = sign_request(&request, &key, &secret, 1).unwrap();
+        assert_eq!(
+            verify_request("GET", "/apps/1/channels", &query, b"", &key, &secret, 1),
+            Ok(())
+        );
     }
 
     #[test]

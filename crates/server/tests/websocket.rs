@@ -916,3 +916,40 @@ async fn socket_activity_raises_the_webhooks_once_per_transition() {
         ]
     );
 }
+
+async fn http_get(server: &Server, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(server.local_addr()).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn metrics_and_health_reflect_live_state() {
+    let server = server().await;
+    let mut client = connect(&server).await;
+    client.subscribe("news").await;
+    client.subscribe("private-a").await;
+    client
+        .send(json!({"event": "pusher:subscribe", "data": {"channel": "private-b"}}))
+        .await;
+    client.frame().await; // refused: no auth
+    let metrics = http_get(&server, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("text/plain; version=0.0.4"));
+    assert!(metrics.contains("\ndomvia_connections 1\n"), "{metrics}");
+    assert!(metrics.contains("\ndomvia_subscriptions 2\n"), "{metrics}");
+    assert!(
+        metrics.contains("domvia_errors_total{code=\"auth_malformed_token\"} 1"),
+        "{metrics}"
+    );
+    let health = http_get(&server, "/health").await;
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("{\"ok\":true}"),
+        "{health}"
+    );
+    assert!(http_get(&server, "/nope").await.starts_with("HTTP/1.1 404"));
+}
