@@ -12,7 +12,8 @@
 # Options: --rounds N (2), --subscribers N (1000), --duration S (10), --rate R (rate of the
 # throughput run, 0 = max), --latency-rate R (events/s of the latency run, 20; 0 skips it),
 # --payload B (100), --inflight N (16), --idle N (10000), --hold S (10),
-# --servers "domvia sockudo", --out DIR.
+# --servers "domvia sockudo", --out DIR, --debug (debug builds: for the CI smoke only, never
+# for figures).
 # Environment: CARGO_TARGET_DIR, SOCKUDO_BIN (a sockudo binary to use), SOCKUDO_ROOT
 # (where to `cargo install` it when missing), SOCKUDO_VERSION (5.2.0), DOMVIA_PORT (6101),
 # SOCKUDO_PORT (6102).
@@ -20,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 smoke=0
+profile=release
 rounds=2
 subscribers=1000
 duration=10
@@ -35,6 +37,7 @@ servers_given=0
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 ;;
+    --debug) profile=debug ;;
     --rounds) rounds=$2; shift ;;
     --subscribers) subscribers=$2; shift ;;
     --duration) duration=$2; shift ;;
@@ -57,7 +60,7 @@ if [ "$smoke" = 1 ]; then
 fi
 
 target_dir=${CARGO_TARGET_DIR:-target}
-bin=$target_dir/release
+bin=$target_dir/$profile
 out=${out:-$target_dir/loadtest/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -84,8 +87,12 @@ if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
 fi
 ulimit -n "$(ulimit -Hn)"
 
-step "build (release): domvia, domvia-loadtest"
-cargo build --release --locked -p domvia-cli -p domvia-loadtest
+step "build ($profile): domvia, domvia-loadtest"
+if [ "$profile" = release ]; then
+  cargo build --release --locked -p domvia-cli -p domvia-loadtest
+else
+  cargo build --locked -p domvia-cli -p domvia-loadtest
+fi
 
 if ! "$bin/domvia" serve --help >/dev/null 2>&1; then
   echo "loadtest.sh: this build's domvia has no 'serve' command yet; skipping domvia" >&2
@@ -99,6 +106,11 @@ if [[ " $servers " == *" sockudo "* ]] && [ -z "$sockudo" ]; then
   sockudo=$sockudo_root/bin/sockudo
   if [ ! -x "$sockudo" ]; then
     step "install sockudo ${SOCKUDO_VERSION:-5.2.0} into $sockudo_root (once; several minutes)"
+    # sockudo's metrics exporter compiles protobuf definitions at build time.
+    if ! command -v protoc >/dev/null 2>&1; then
+      step "installing protoc (Debian's protobuf-compiler), which building sockudo needs"
+      apt-get update -qq && apt-get install -y -qq protobuf-compiler >/dev/null
+    fi
     cargo install sockudo --version "${SOCKUDO_VERSION:-5.2.0}" --locked --root "$sockudo_root"
   fi
 fi

@@ -60,6 +60,9 @@ cargo build -p domvia-cli --locked
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 DOMVIA_BIN="$PWD/target/debug/domvia" node --test --test-concurrency=1 tests/js/ 2>&1 | tee -a "$log"
 
+step "load harness smoke: 50 subscribers and 200 idle connections against domvia serve, no loss"
+scripts/loadtest.sh --smoke --debug --out "$(mktemp -d)"
+
 step "fuzz targets: build, and a short smoke run of each (nightly toolchain)"
 if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal >/dev/null
