@@ -243,3 +243,28 @@ async fn bind_reports_tls_errors_before_listening() {
     let error = Server::bind(config).await.unwrap_err();
     assert_eq!(tls_error(&error).code(), "tls_not_found");
 }
+
+#[tokio::test]
+async fn wss_speaks_protocol_7_over_tls() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let tmp = Scratch::new("wss");
+    let (server, der) = tls_server(&tmp).await;
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let tls = connector(der)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let url = format!(
+        "wss://localhost:{}/app/{}?protocol=7&client=test&version=1",
+        server.local_addr().port(),
+        domvia_server::config::DEV_APP_KEY
+    );
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    let Some(Ok(Message::Text(first))) = ws.next().await else {
+        panic!("no first frame over WSS");
+    };
+    assert!(first.contains("pusher:connection_established"), "{first}");
+    server.shutdown().await;
+}
