@@ -953,3 +953,37 @@ async fn metrics_and_health_reflect_live_state() {
     );
     assert!(http_get(&server, "/nope").await.starts_with("HTTP/1.1 404"));
 }
+
+#[tokio::test]
+async fn the_apps_message_budget_covers_client_events() {
+    let server =
+        server_with(|config| config.apps[0].limits.max_messages_per_second = Some(2)).await;
+    let mut alice = connect(&server).await;
+    let mut bob = connect(&server).await;
+    alice.subscribe("private-m").await;
+    bob.subscribe("private-m").await;
+    for i in 0..3 {
+        alice
+            .send(json!({"event": "client-n", "channel": "private-m", "data": i}))
+            .await;
+    }
+    let error = alice.frame().await;
+    assert_eq!(error.event, "pusher:error");
+    assert!(
+        error.data["message"]
+            .as_str()
+            .unwrap()
+            .contains("messages-per-second"),
+        "{error:?}"
+    );
+    assert_eq!(bob.frame().await.data, json!(0));
+    assert_eq!(bob.frame().await.data, json!(1));
+    bob.assert_quiet().await;
+    assert_eq!(
+        server
+            .gateway()
+            .metrics()
+            .error_count("app_message_rate_limited"),
+        1
+    );
+}
