@@ -5,7 +5,10 @@
 //! padding are parsed here, the AAD is the core's, and an envelope is parsed, its kind
 //! checked and its commitment compared here before WebCrypto sees a byte of it.
 
-use domvia_e2ee::{AesGcmKey, Envelope, OpenError, SealOptions};
+use domvia_e2ee::{
+    AesGcmKey, Context, Envelope, EnvelopeError, MAX_PADDING_MULTIPLE, MAX_PAYLOAD_LEN, Malformed,
+    OpenError, SealOptions,
+};
 use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
 use wasm_bindgen::prelude::*;
@@ -71,8 +74,9 @@ impl WasmKey {
     }
 }
 
-/// Seals `payload_json` (JSON text) for the context under `key`, labelled `kid`/`kver`.
-/// Returns the envelope's JSON text.
+/// Seals `payload_json` (UTF-8 JSON text) for the context under `key`, labelled
+/// `kid`/`kver`. Returns the envelope's JSON text. Text crosses as bytes: JavaScript's
+/// `TextEncoder` is much faster than wasm-bindgen's string copy for large payloads.
 ///
 /// # Errors
 /// `invalid_identifier`, `invalid_key_version`, `invalid_padding`, `payload_too_large`.
@@ -90,18 +94,17 @@ pub fn seal(
     kid: Option<String>,
     kver: f64,
     padding: &str,
-    payload_json: &str,
+    payload_json: &[u8],
 ) -> Result<String, Failure> {
     let context = args::context(kind, first, second, third)?;
     let label = args::label(kid.as_deref(), kver)?;
     let options = SealOptions::with_padding(args::padding(padding)?);
-    let envelope =
-        domvia_e2ee::seal_bytes(payload_json.as_bytes(), &key.0, &context, &label, &options)?;
+    let envelope = domvia_e2ee::seal_bytes(payload_json, &key.0, &context, &label, &options)?;
     Ok(envelope.to_json())
 }
 
-/// Opens an envelope (its JSON text) expected for the context, and returns the payload's
-/// JSON text.
+/// Opens an envelope (its UTF-8 JSON text) expected for the context, and returns the
+/// payload's JSON text.
 ///
 /// # Errors
 /// Every opening error of spec/errors.md but `unknown_key` and `replayed`.
@@ -112,10 +115,10 @@ pub fn open(
     first: &str,
     second: &str,
     third: &str,
-    envelope_json: &str,
+    envelope_json: &[u8],
 ) -> Result<JsValue, Failure> {
     let context = args::context(kind, first, second, third)?;
-    let envelope = Envelope::from_json(envelope_json)?;
+    let envelope = Envelope::from_slice(envelope_json)?;
     let payload = domvia_e2ee::open_bytes(&envelope, &key.0, &context)?;
     payload_text(&payload)
 }
@@ -168,6 +171,9 @@ pub fn padded_length(padding: &str, framed_len: u32) -> Result<f64, Failure> {
 /// time, and returns `[aad, nonce, sealed]`; WebCrypto then derives the session key from
 /// the nonce's salt and decrypts.
 ///
+/// With `ct_len`, `envelope_json` holds every member but `ct`, which JavaScript has
+/// decoded itself (see [`parse`]), and the result is `[aad, nonce]`.
+///
 /// # Errors
 /// `malformed`, `unsupported_version`, `unsupported_suite`, `kind_mismatch`, `auth_failed`.
 #[wasm_bindgen(js_name = openParts)]
@@ -177,10 +183,21 @@ pub fn open_parts(
     first: &str,
     second: &str,
     third: &str,
-    envelope_json: &str,
+    envelope_json: &[u8],
+    ct_len: Option<f64>,
 ) -> Result<js_sys::Array, Failure> {
     let context = args::context(kind, first, second, third)?;
-    let envelope = Envelope::from_json(envelope_json)?;
+    let envelope = parse(envelope_json, ct_len)?;
+    parts(&key.0, &envelope, &context, ct_len.is_none())
+}
+
+/// Step 4's kind check, step 6's commitment check, and the parts WebCrypto needs.
+pub(crate) fn parts(
+    key: &AesGcmKey,
+    envelope: &Envelope,
+    context: &Context,
+    with_sealed: bool,
+) -> Result<js_sys::Array, Failure> {
     if envelope.kind() != context.kind() {
         return Err(OpenError::KindMismatch {
             expected: context.kind(),
@@ -188,13 +205,118 @@ pub fn open_parts(
         }
         .into());
     }
-    if !bool::from(key.0.commitment().ct_eq(envelope.commitment())) {
+    if !bool::from(key.commitment().ct_eq(envelope.commitment())) {
         return Err(OpenError::Authentication.into());
     }
     let aad = context.associated_data(envelope.key_label());
-    Ok(js_sys::Array::of3(
+    let parts = js_sys::Array::of2(
         &js_sys::Uint8Array::from(aad.as_slice()),
         &js_sys::Uint8Array::from(envelope.nonce().as_slice()),
-        &js_sys::Uint8Array::from(envelope.ciphertext()),
-    ))
+    );
+    if with_sealed {
+        parts.push(&js_sys::Uint8Array::from(envelope.ciphertext()));
+    }
+    Ok(parts)
+}
+
+/// The largest `ct` in bytes: the largest framed plaintext and the tag
+/// (spec/envelope-v1.md sections 6 and 8; the test below holds it to the core's limit).
+const MAX_SEALED_LEN: usize = MAX_PAYLOAD_LEN + 4 + MAX_PADDING_MULTIPLE as usize + 16;
+
+/// Parses an envelope's JSON text whole (`ct_len` absent), or its other members with
+/// `ct` apart: JavaScript decodes a large `ct` natively and hands over only its length
+/// in bytes, or a negative length when it is not canonical unpadded base64url. The
+/// members are parsed by the core with a stand-in `ct`, then the length is checked as
+/// the core checks it, so the errors and their order (section 8) are the core's.
+///
+/// # Errors
+/// As `Envelope::from_slice`.
+pub(crate) fn parse(json: &[u8], ct_len: Option<f64>) -> Result<Envelope, Failure> {
+    let Some(ct_len) = ct_len else {
+        return Ok(Envelope::from_slice(json)?);
+    };
+    let Some((&b'}', head)) = json.split_last() else {
+        return Err(EnvelopeError::from(Malformed::NotJson).into());
+    };
+    let mut whole = Vec::with_capacity(json.len().saturating_add(32));
+    whole.extend_from_slice(head);
+    if head != b"{" {
+        whole.push(b',');
+    }
+    // 16 zero bytes: the shortest valid `ct`.
+    whole.extend_from_slice(br#""ct":"AAAAAAAAAAAAAAAAAAAAAA"}"#);
+    let envelope = Envelope::from_slice(&whole)?;
+    let member = "ct";
+    if ct_len < 0.0 {
+        return Err(EnvelopeError::from(Malformed::NotBase64 { member }).into());
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a byte count, saturated"
+    )]
+    let len = ct_len as usize;
+    if !(16..=MAX_SEALED_LEN).contains(&len) {
+        let expected = "16 to 16 842 772";
+        return Err(EnvelopeError::from(Malformed::WrongLength {
+            member,
+            len,
+            expected,
+        })
+        .into());
+    }
+    Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use domvia_e2ee::Envelope;
+
+    use super::{MAX_SEALED_LEN, parse};
+
+    const HEAD: &str = r#"{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"chat","kver":1,"nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","commit":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA""#;
+
+    fn whole(ct: &str) -> String {
+        format!(r#"{HEAD},"ct":"{ct}"}}"#)
+    }
+
+    #[test]
+    fn a_detached_ct_parses_as_the_whole() {
+        let whole = Envelope::from_json(&whole(&"A".repeat(22))).ok();
+        let detached = parse(format!("{HEAD}}}").as_bytes(), Some(16.0)).ok();
+        assert_eq!(detached, whole);
+    }
+
+    #[test]
+    fn a_detached_ct_gets_the_core_checks_in_the_core_order() {
+        let code = |json: &str, len: f64| parse(json.as_bytes(), Some(len)).err().map(|f| f.code);
+        let head = format!("{HEAD}}}");
+        assert_eq!(code(&head, 16.0), None);
+        assert_eq!(code(&head, -1.0), Some("malformed"), "not base64url");
+        assert_eq!(code(&head, 15.0), Some("malformed"), "shorter than the tag");
+        assert_eq!(code("{}", 16.0), Some("malformed"), "members missing");
+        assert_eq!(code("[1]", 16.0), Some("malformed"));
+        assert_eq!(code(r#"{"v":2}"#, -1.0), Some("unsupported_version"));
+        let suite = head.replace("AES256GCM", "X");
+        assert_eq!(code(&suite, -1.0), Some("unsupported_suite"));
+        assert_eq!(
+            code(&head.replace(r#""kver":1"#, r#""kver":0"#), 16.0),
+            Some("malformed")
+        );
+    }
+
+    #[test]
+    fn the_length_limit_is_the_core_limit() {
+        #[expect(clippy::cast_precision_loss, reason = "far below 2^53")]
+        let max = MAX_SEALED_LEN as f64;
+        let head = format!("{HEAD}}}");
+        assert!(parse(head.as_bytes(), Some(max)).is_ok());
+        assert!(parse(head.as_bytes(), Some(max + 1.0)).is_err());
+        // The core: the same limit on a whole envelope (lengths a multiple of 3 encode
+        // to base64url without a partial group).
+        let at = |len: usize| Envelope::from_json(&whole(&"A".repeat(len / 3 * 4))).is_ok();
+        let top = MAX_SEALED_LEN / 3 * 3;
+        assert!(at(top), "the core accepts {top} bytes");
+        assert!(!at(top + 3), "the core refuses {} bytes", top + 3);
+    }
 }

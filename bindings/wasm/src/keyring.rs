@@ -4,12 +4,11 @@ use domvia_e2ee::{
     Envelope, KeyLabel, Keyring, KeyringExport, OpenError, ReplayGuard, SealError, SealOptions,
 };
 use serde_json::value::RawValue;
-use subtle::ConstantTimeEq;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroize;
 
 use crate::args;
-use crate::envelope::WasmKey;
+use crate::envelope::{self, WasmKey};
 use crate::errors::Failure;
 
 /// Keys by id and version; see `domvia_e2ee::Keyring`.
@@ -147,7 +146,7 @@ impl WasmKeyring {
         kid: &str,
         kver: Option<f64>,
         padding: &str,
-        payload_json: &str,
+        payload_json: &[u8],
     ) -> Result<String, Failure> {
         let context = args::context(kind, first, second, third)?;
         let key_id = args::key_id(kid)?;
@@ -163,8 +162,7 @@ impl WasmKeyring {
             return Err(SealError::UnknownKey { key_id }.into());
         };
         let label = KeyLabel::new(key_id, version);
-        let envelope =
-            domvia_e2ee::seal_bytes(payload_json.as_bytes(), key, &context, &label, &options)?;
+        let envelope = domvia_e2ee::seal_bytes(payload_json, key, &context, &label, &options)?;
         Ok(envelope.to_json())
     }
 
@@ -179,15 +177,15 @@ impl WasmKeyring {
         first: &str,
         second: &str,
         third: &str,
-        envelope_json: &str,
+        envelope_json: &[u8],
     ) -> Result<JsValue, Failure> {
         let context = args::context(kind, first, second, third)?;
-        let envelope = Envelope::from_json(envelope_json)?;
+        let envelope = Envelope::from_slice(envelope_json)?;
         let opened = self.0.open_json::<Box<RawValue>>(&envelope, &context)?;
         raw_payload(opened)
     }
 
-    /// `openParts` with the key the envelope names: `[aad, nonce, sealed]`.
+    /// `openParts` with the key the envelope names.
     ///
     /// # Errors
     /// As `openParts`, and `unknown_key`.
@@ -198,10 +196,11 @@ impl WasmKeyring {
         first: &str,
         second: &str,
         third: &str,
-        envelope_json: &str,
+        envelope_json: &[u8],
+        ct_len: Option<f64>,
     ) -> Result<js_sys::Array, Failure> {
         let context = args::context(kind, first, second, third)?;
-        let envelope = Envelope::from_json(envelope_json)?;
+        let envelope = envelope::parse(envelope_json, ct_len)?;
         if envelope.kind() != context.kind() {
             return Err(OpenError::KindMismatch {
                 expected: context.kind(),
@@ -218,15 +217,7 @@ impl WasmKeyring {
                 key_id: label.key_id.clone(),
                 key_version: label.key_version,
             })?;
-        if !bool::from(key.commitment().ct_eq(envelope.commitment())) {
-            return Err(OpenError::Authentication.into());
-        }
-        let aad = context.associated_data(label);
-        Ok(js_sys::Array::of3(
-            &js_sys::Uint8Array::from(aad.as_slice()),
-            &js_sys::Uint8Array::from(envelope.nonce().as_slice()),
-            &js_sys::Uint8Array::from(envelope.ciphertext()),
-        ))
+        envelope::parts(key, &envelope, &context, ct_len.is_none())
     }
 }
 
@@ -278,10 +269,10 @@ impl WasmReplayGuard {
         first: &str,
         second: &str,
         third: &str,
-        envelope_json: &str,
+        envelope_json: &[u8],
     ) -> Result<JsValue, Failure> {
         let context = args::context(kind, first, second, third)?;
-        let envelope = Envelope::from_json(envelope_json)?;
+        let envelope = Envelope::from_slice(envelope_json)?;
         raw_payload(self.0.open_json(&envelope, &key.0, &context)?)
     }
 
@@ -297,10 +288,10 @@ impl WasmReplayGuard {
         first: &str,
         second: &str,
         third: &str,
-        envelope_json: &str,
+        envelope_json: &[u8],
     ) -> Result<JsValue, Failure> {
         let context = args::context(kind, first, second, third)?;
-        let envelope = Envelope::from_json(envelope_json)?;
+        let envelope = Envelope::from_slice(envelope_json)?;
         let opened = self
             .0
             .open_json_with_keyring(&envelope, &ring.0, &context)?;
