@@ -3,19 +3,19 @@
 //
 // Every function is async: the module loads on first use (or call `init()`). Payloads
 // cross into WebAssembly as JSON text; the encrypted value is the envelope as a plain
-// object, ready to send as event data. Payloads from `webCryptoThreshold` bytes of JSON
-// up are sealed and opened with WebCrypto's hardware AES instead, producing the same
-// envelope bytes (see lib/webcrypto.js).
+// object, ready to send as event data. Payloads from `platformAesThreshold()` bytes of
+// JSON up are sealed and opened with the platform's hardware AES instead (WebCrypto in
+// browsers, node:crypto in Node), producing the same envelope bytes (lib/webcrypto.js).
 import {
   invalidArgument, notAnEnvelope, payloadNotJson, payloadTooLarge, rethrow,
 } from "./lib/errors.js";
 import {
   AesGcmKey, Keyring, ReplayGuard, callWasm, checkInteger, checkString, describe,
-  wasmGuardOf, wasmKeyOf, wasmKeyringOf, webCryptoKeyOf, wrapGuard, wrapKey, wrapKeyring,
+  platformKeyOf, wasmGuardOf, wasmKeyOf, wasmKeyringOf, wrapGuard, wrapKey, wrapKeyring,
 } from "./lib/keys.js";
 import { init } from "./lib/load.js";
 import {
-  base64urlDecodeCanonical, base64urlEncode, available as webCryptoAvailable,
+  base64urlDecodeCanonical, base64urlEncode, available as platformAesAvailable,
 } from "./lib/webcrypto.js";
 
 export {
@@ -24,23 +24,25 @@ export {
 export { AesGcmKey, Keyring, ReplayGuard, init };
 
 // Measured with bench/bench.mjs (see README): below this many bytes of payload JSON the
-// WebAssembly core is faster per call than WebCrypto, above it WebCrypto's AES wins.
-let threshold = 2048;
+// WebAssembly core is faster per call than the platform's AES, above it the platform's
+// hardware AES wins. Node's node:crypto costs little per call; WebCrypto more.
+const NODE = Boolean(globalThis.process?.versions?.node);
+let threshold = NODE ? 1024 : 2048;
 
 /**
- * Sets from how many bytes of payload JSON (or envelope `ct`) WebCrypto is used instead
- * of WebAssembly. `Infinity` keeps everything in WebAssembly; 0 sends everything to
- * WebCrypto. Both give the same envelopes.
+ * Sets from how many bytes of payload JSON (or envelope `ct`) the platform's AES is used
+ * instead of WebAssembly. `Infinity` keeps everything in WebAssembly; 0 sends everything
+ * to the platform. Both give the same envelopes.
  */
-export function setWebCryptoThreshold(bytes) {
+export function setPlatformAesThreshold(bytes) {
   if (typeof bytes !== "number" || !(bytes >= 0)) {
     throw invalidArgument(`the threshold must be a number from 0 to Infinity; got ${describe(bytes)}`);
   }
   threshold = bytes;
 }
 
-/** The current WebCrypto threshold in bytes. */
-export const webCryptoThreshold = () => threshold;
+/** The current platform-AES threshold in bytes. */
+export const platformAesThreshold = () => threshold;
 
 const KINDS = {
   chat: { fields: ["roomId", "messageId"], keyIdRequired: true },
@@ -87,7 +89,7 @@ function notAKey(fn, key) {
   );
 }
 
-const fast = (length) => webCryptoAvailable && length >= threshold;
+const fast = (length) => length >= threshold && platformAesAvailable();
 
 async function encrypt(fn, kind, payload, key, options) {
   const wasm = await init();
@@ -102,7 +104,7 @@ async function encrypt(fn, kind, payload, key, options) {
     if (fast(bytes.length)) {
       const version = kver ?? callWasm(() => ring.current(kid));
       const held = version === undefined ? undefined : key.key(kid, version);
-      if (held) return sealWebCrypto(wasm, held, kind, [a, b, c], kid, version, padding, bytes);
+      if (held) return sealPlatform(wasm, held, kind, [a, b, c], kid, version, padding, bytes);
     }
     return JSON.parse(callWasm(() => ring.seal(kind, a, b, c, kid, kver, padding, bytes)));
   }
@@ -111,16 +113,14 @@ async function encrypt(fn, kind, payload, key, options) {
     ? undefined
     : checkString(options.keyId, `${fn}: options.keyId`);
   const kver = checkInteger(options.keyVersion, `${fn}: options.keyVersion`);
-  if (fast(bytes.length)) return sealWebCrypto(wasm, key, kind, [a, b, c], kid, kver, padding, bytes);
+  if (fast(bytes.length)) return sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes);
   return JSON.parse(callWasm(() => wasm.seal(wasmKeyOf(key), kind, a, b, c, kid, kver, padding, bytes)));
 }
 
-async function sealWebCrypto(wasm, key, kind, [a, b, c], kid, kver, padding, bytes) {
-  const aad = callWasm(() => wasm.associatedData(kind, a, b, c, kid, kver));
-  const paddedLength = (n) => callWasm(() => wasm.paddedLength(padding, n));
-  paddedLength(0); // checks the policy before any work
+async function sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes) {
+  const [aad, paddedLength] = callWasm(() => wasm.sealParts(kind, a, b, c, kid, kver, padding, bytes.length));
   try {
-    return await webCryptoKeyOf(key).seal(bytes, aad, paddedLength, { kind, kid, kver });
+    return await platformKeyOf(key).seal(bytes, aad, paddedLength, { kind, kid, kver });
   } catch (error) {
     rethrow(error);
   }
@@ -137,7 +137,7 @@ async function decrypt(fn, kind, envelope, key, options) {
   const isRing = key instanceof Keyring;
   if (!isRing && !(key instanceof AesGcmKey)) throw notAKey(fn, key);
   if (!guard && fast(ciphertextLength(envelope))) {
-    return openWebCrypto(wasm, key, isRing, kind, [a, b, c], envelope);
+    return openPlatform(wasm, key, isRing, kind, [a, b, c], envelope);
   }
   const json = encoder.encode(envelopeText(envelope));
   let text;
@@ -173,7 +173,7 @@ const ciphertextLength = (envelope) =>
   typeof envelope === "string" ? (envelope.length * 3) / 4
     : typeof envelope?.ct === "string" ? (envelope.ct.length * 3) / 4 : 0;
 
-async function openWebCrypto(wasm, key, isRing, kind, [a, b, c], envelope) {
+async function openPlatform(wasm, key, isRing, kind, [a, b, c], envelope) {
   // A plain object's `ct` is decoded here, natively, and only its length goes to the core
   // with the other members (`parse` in bindings/wasm/src/envelope.rs); anything else is
   // parsed whole by the core, which then hands back the decoded `ct`.
@@ -194,7 +194,7 @@ async function openWebCrypto(wasm, key, isRing, kind, [a, b, c], envelope) {
   // With a keyring, the core has found the version the envelope names: take its copy.
   const held = isRing ? keyNamedBy(key, envelope) : key;
   try {
-    return await webCryptoKeyOf(held).open(parts);
+    return await platformKeyOf(held).open(parts);
   } catch (error) {
     rethrow(error);
   }

@@ -7,7 +7,7 @@
 
 use domvia_e2ee::{
     AesGcmKey, Context, Envelope, EnvelopeError, MAX_PADDING_MULTIPLE, MAX_PAYLOAD_LEN, Malformed,
-    OpenError, SealOptions,
+    OpenError, SealError, SealOptions,
 };
 use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
@@ -135,35 +135,50 @@ pub(crate) fn payload_text(payload: &[u8]) -> Result<JsValue, Failure> {
     Ok(JsValue::from_str(text.get()))
 }
 
-/// The associated data (spec/envelope-v1.md section 5.1) for a context and key label:
-/// for sealing on the WebCrypto path.
+/// What sealing on the platform-AES path needs from the core, every argument checked as
+/// `seal` checks it: `[aad, paddedLength]`, the associated data (spec/envelope-v1.md
+/// section 5.1) and the length of the framed plaintext once padded (section 6).
 ///
 /// # Errors
-/// `invalid_identifier` or `invalid_key_version`.
-#[wasm_bindgen(js_name = associatedData)]
-pub fn associated_data(
+/// `invalid_identifier`, `invalid_key_version`, `invalid_padding`, `payload_too_large`.
+#[wasm_bindgen(js_name = sealParts)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "primitives only, so that a call crosses the boundary once"
+)]
+pub fn seal_parts(
     kind: &str,
     first: &str,
     second: &str,
     third: &str,
     kid: Option<String>,
     kver: f64,
-) -> Result<Vec<u8>, Failure> {
+    padding: &str,
+    payload_len: u32,
+) -> Result<js_sys::Array, Failure> {
     let context = args::context(kind, first, second, third)?;
-    Ok(context.associated_data(&args::label(kid.as_deref(), kver)?))
-}
-
-/// The padded length of a framed plaintext of `framed_len` bytes under a padding policy.
-///
-/// # Errors
-/// `invalid_padding`.
-#[wasm_bindgen(js_name = paddedLength)]
-pub fn padded_length(padding: &str, framed_len: u32) -> Result<f64, Failure> {
+    let label = args::label(kid.as_deref(), kver)?;
     let padding = args::padding(padding)?;
-    let len = usize::try_from(framed_len).unwrap_or(usize::MAX);
+    let len = usize::try_from(payload_len).unwrap_or(usize::MAX);
+    let too_large = SealError::PayloadTooLarge {
+        len,
+        max: MAX_PAYLOAD_LEN,
+    };
+    let padded = match len.checked_add(4) {
+        Some(framed) if len <= MAX_PAYLOAD_LEN => padding.padded_len(framed),
+        _ => None,
+    };
+    let Some(padded) = padded else {
+        return Err(too_large.into());
+    };
+    let aad = context.associated_data(&label);
     // Lengths here are at most 16 MiB + 65 540 bytes: exact in an f64.
     #[expect(clippy::cast_precision_loss, reason = "lengths far below 2^53")]
-    Ok(padding.padded_len(len).map_or(f64::INFINITY, |n| n as f64))
+    let padded = padded as f64;
+    Ok(js_sys::Array::of2(
+        &js_sys::Uint8Array::from(aad.as_slice()),
+        &padded.into(),
+    ))
 }
 
 /// Steps 1 to 4 and 6 of opening (spec/envelope-v1.md section 8) for the WebCrypto path:

@@ -18,5 +18,5 @@ mod envelope;
 pub mod errors;
 mod keyring;
 
-pub use envelope::{WasmKey, associated_data, open, open_parts, padded_length, seal};
+pub use envelope::{WasmKey, open, open_parts, seal, seal_parts};
 pub use keyring::{WasmKeyring, WasmReplayGuard};

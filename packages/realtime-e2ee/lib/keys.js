@@ -1,7 +1,7 @@
 // The key, keyring and replay-guard objects users hold. Each wraps its WebAssembly
 // object (freed by the garbage collector through wasm-bindgen's FinalizationRegistry).
 import { invalidArgument, rethrow } from "./errors.js";
-import { WebCryptoKey } from "./webcrypto.js";
+import { PlatformAesKey, base64urlDecode } from "./webcrypto.js";
 
 const INTERNAL = Symbol("internal");
 const inner = new WeakMap();
@@ -26,12 +26,12 @@ export class AesGcmKey {
 export const wrapKey = (wasmKey) => new AesGcmKey(INTERNAL, wasmKey);
 export const wasmKeyOf = (key) => inner.get(key);
 
-/** The WebCrypto state of a key, made on first use. */
-export function webCryptoKeyOf(key) {
+/** The platform-AES state of a key, made on first use. */
+export function platformKeyOf(key) {
   let state = fast.get(key);
   if (!state) {
     const wasmKey = inner.get(key);
-    state = new WebCryptoKey(wasmKey.exportRaw(), wasmKey.commitment());
+    state = new PlatformAesKey(base64urlDecode(wasmKey.exportRaw()), wasmKey.commitment());
     fast.set(key, state);
   }
   return state;

@@ -1,12 +1,13 @@
-// The WebCrypto path for large payloads: the same envelope bytes as the WebAssembly
+// The platform-AES path for large payloads: the same envelope bytes as the WebAssembly
 // core (spec/envelope-v1.md sections 4 and 6; the vector tests run through both paths),
 // with AES-GCM in the platform's hardware implementation, which beats software AES in
-// WebAssembly from a few KiB on.
+// WebAssembly from a few KiB on: WebCrypto in browsers, node:crypto in Node (the same
+// OpenSSL as Node's WebCrypto, without its thread-pool round trip).
 //
 // Only the bulk work happens here: HKDF of a sender session's key, AES-GCM, the length
 // prefix and padding. The core parses and checks everything else first: the context,
-// key label and padding (its AAD and padded length), and, when opening, the envelope
-// itself, its kind and the key's commitment (`openParts`).
+// key label and padding (the AAD and padded length come from it), and, when opening,
+// the envelope itself, its kind and the key's commitment (`openParts`).
 import { authFailed, invalidPayload, invalidPlaintext, payloadTooLarge } from "./errors.js";
 
 const subtle = globalThis.crypto?.subtle;
@@ -24,40 +25,97 @@ const SESSION_LIMIT = 2 ** 24;
 const INCOMING_CAPACITY = 64;
 const MAX_PAYLOAD = 16 * 1024 * 1024;
 
-/** Whether this platform has WebCrypto (browsers: secure contexts only). */
-export const available = typeof subtle?.encrypt === "function";
+let node; // node:crypto, when running in Node (see useNodeCrypto)
 
-/** The WebCrypto state of one key: its HKDF input, own session, and others' sessions. */
-export class WebCryptoKey {
+/** Whether this platform has a hardware AES path (browsers: secure contexts only). */
+export const available = () => node !== undefined || typeof subtle?.encrypt === "function";
+
+/** Called once by the loader in Node: AES-GCM through node:crypto from then on. */
+export function useNodeCrypto(nodeCrypto) {
+  node = nodeCrypto;
+}
+
+const sessionInfo = (salt) => {
+  const info = new Uint8Array(SESSION_LABEL.length + 1 + salt.length);
+  info.set(SESSION_LABEL);
+  info[SESSION_LABEL.length] = SUITE_BYTE;
+  info.set(salt, SESSION_LABEL.length + 1);
+  return info;
+};
+
+// The two back ends: a session key from the key and a salt, and AES-256-GCM with it.
+// WebCrypto keeps keys as non-extractable CryptoKeys; node:crypto as KeyObjects.
+const webCrypto = {
+  importKey: (bytes) => subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]),
+  async sessionKey(ikm, salt) {
+    const params = { name: "HKDF", hash: "SHA-256", salt: EXTRACT_SALT, info: sessionInfo(salt) };
+    const bits = new Uint8Array(await subtle.deriveBits(params, await ikm, 256));
+    const key = await subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]);
+    bits.fill(0);
+    return key;
+  },
+  async seal(key, iv, aad, framed) {
+    const params = { name: "AES-GCM", iv, additionalData: aad };
+    return new Uint8Array(await subtle.encrypt(params, await key, framed));
+  },
+  async open(key, iv, aad, sealed) {
+    const params = { name: "AES-GCM", iv, additionalData: aad };
+    return new Uint8Array(await subtle.decrypt(params, await key, sealed));
+  },
+};
+
+const nodeCrypto = {
+  importKey: (bytes) => node.createSecretKey(bytes),
+  sessionKey(ikm, salt) {
+    const bits = new Uint8Array(node.hkdfSync("sha256", ikm, EXTRACT_SALT, sessionInfo(salt), 32));
+    const key = node.createSecretKey(bits);
+    bits.fill(0);
+    return key;
+  },
+  seal(key, iv, aad, framed) {
+    const cipher = node.createCipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
+    cipher.setAAD(aad);
+    const out = new Uint8Array(framed.length + 16);
+    out.set(cipher.update(framed));
+    cipher.final();
+    out.set(cipher.getAuthTag(), framed.length);
+    return out;
+  },
+  open(key, iv, aad, sealed) {
+    const end = sealed.length - 16;
+    const decipher = node.createDecipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(end));
+    const framed = decipher.update(sealed.subarray(0, end));
+    try {
+      decipher.final(); // verifies the tag: nothing is released before it passes
+    } catch (error) {
+      framed.fill(0);
+      throw error;
+    }
+    return framed;
+  },
+};
+
+/** The platform-AES state of one key: its HKDF input, own session, and others' sessions. */
+export class PlatformAesKey {
+  #aes = node ? nodeCrypto : webCrypto;
   #ikm;
   #commit;
   #outgoing;
   #incoming = new Map();
 
-  /** @param {string} raw the key's raw form; @param {Uint8Array} commitment */
+  /** @param {Uint8Array} raw the key's bytes (wiped here); @param {Uint8Array} commitment */
   constructor(raw, commitment) {
-    const bytes = base64urlDecode(raw);
-    this.#ikm = subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]);
-    bytes.fill(0);
+    this.#ikm = this.#aes.importKey(raw);
+    raw.fill(0);
     this.#commit = base64urlEncode(commitment);
-  }
-
-  async #sessionKey(salt, usage) {
-    const info = new Uint8Array(SESSION_LABEL.length + 1 + salt.length);
-    info.set(SESSION_LABEL);
-    info[SESSION_LABEL.length] = SUITE_BYTE;
-    info.set(salt, SESSION_LABEL.length + 1);
-    const params = { name: "HKDF", hash: "SHA-256", salt: EXTRACT_SALT, info };
-    const bits = new Uint8Array(await subtle.deriveBits(params, await this.#ikm, 256));
-    const key = await subtle.importKey("raw", bits, "AES-GCM", false, [usage]);
-    bits.fill(0);
-    return key;
   }
 
   #session() {
     if (!this.#outgoing || this.#outgoing.sealed >= SESSION_LIMIT) {
       const salt = crypto.getRandomValues(new Uint8Array(32));
-      this.#outgoing = { salt, key: this.#sessionKey(salt, "encrypt"), sealed: 0 };
+      this.#outgoing = { salt, key: this.#aes.sessionKey(this.#ikm, salt), sealed: 0 };
     }
     this.#outgoing.sealed += 1;
     return this.#outgoing;
@@ -69,7 +127,7 @@ export class WebCryptoKey {
     if (key) {
       this.#incoming.delete(id); // most recently used last
     } else {
-      key = this.#sessionKey(salt.slice(), "decrypt");
+      key = this.#aes.sessionKey(this.#ikm, salt);
       if (this.#incoming.size >= INCOMING_CAPACITY) {
         this.#incoming.delete(this.#incoming.keys().next().value);
       }
@@ -79,22 +137,22 @@ export class WebCryptoKey {
   }
 
   /**
-   * Seals payload JSON text (UTF-8 bytes, wiped afterwards). `aad` and `paddedLength` come from the core, which has checked
-   * the context, label and padding.
+   * Seals payload JSON text (UTF-8 bytes, wiped afterwards) into an envelope object.
+   * `aad` and `paddedLength` come from the core, which has checked the context, label
+   * and padding.
    */
   async seal(payload, aad, paddedLength, header) {
     if (payload.length > MAX_PAYLOAD) throw payloadTooLarge(payload.length);
-    const framed = new Uint8Array(paddedLength(4 + payload.length));
+    const framed = new Uint8Array(paddedLength);
     new DataView(framed.buffer).setUint32(0, payload.length);
     framed.set(payload, 4);
+    payload.fill(0);
     const session = this.#session();
     const nonce = new Uint8Array(44);
     nonce.set(session.salt);
-    crypto.getRandomValues(nonce.subarray(32));
-    const params = { name: "AES-GCM", iv: nonce.subarray(32), additionalData: aad };
-    const sealed = new Uint8Array(await subtle.encrypt(params, await session.key, framed));
+    const iv = crypto.getRandomValues(nonce.subarray(32));
+    const sealed = await this.#aes.seal(session.key, iv, aad, framed);
     framed.fill(0);
-    payload.fill(0);
     const envelope = { v: 1, suite: SUITE_NAME, kind: header.kind };
     if (header.kid !== undefined) envelope.kid = header.kid;
     envelope.kver = header.kver;
@@ -105,31 +163,27 @@ export class WebCryptoKey {
   }
 
   /**
-   * Opens `[aad, nonce, sealed]` from the core's `openParts` (envelope parsed, kind and
-   * commitment checked): steps 6 to 9 of section 8.
+   * Opens `[aad, nonce, sealed]` (from the core's `openParts`: envelope parsed, kind
+   * and commitment checked): steps 6 to 9 of section 8.
    */
   async open([aad, nonce, sealed]) {
-    const key = await this.#incomingKey(nonce.subarray(0, 32));
     let framed;
     try {
-      const params = { name: "AES-GCM", iv: nonce.subarray(32), additionalData: aad };
-      framed = new Uint8Array(await subtle.decrypt(params, key, sealed));
+      framed = await this.#aes.open(this.#incomingKey(nonce.subarray(0, 32)), nonce.subarray(32), aad, sealed);
     } catch {
       throw authFailed();
     }
     try {
       if (framed.length < 4) throw invalidPlaintext();
-      const len = new DataView(framed.buffer).getUint32(0);
+      const len = new DataView(framed.buffer, framed.byteOffset, framed.length).getUint32(0);
       if (len > framed.length - 4) throw invalidPlaintext();
       for (let i = 4 + len; i < framed.length; i++) if (framed[i] !== 0) throw invalidPlaintext();
-      let value;
       try {
-        value = JSON.parse(decoder.decode(framed.subarray(4, 4 + len)));
+        return JSON.parse(decoder.decode(framed.subarray(4, 4 + len)));
       } catch {
         // Never JSON.parse's message: it may quote the payload.
         throw invalidPayload();
       }
-      return value;
     } finally {
       framed.fill(0);
     }
@@ -166,7 +220,7 @@ export function base64urlDecodeCanonical(text) {
 }
 
 /** Decodes base64url that the core produced (a key's raw form): no validation needed. */
-function base64urlDecode(text) {
+export function base64urlDecode(text) {
   if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text, { alphabet: "base64url" });
   if (NodeBuffer) return new Uint8Array(NodeBuffer.from(text, "base64url"));
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
