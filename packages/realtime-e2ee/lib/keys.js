@@ -46,7 +46,7 @@ const integer = (value, name) => {
   return value;
 };
 export function describe(value) {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "string") return `a string of length ${value.length}`;
   if (typeof value === "object") return `an object (${value.constructor?.name ?? "no prototype"})`;
   return typeof value === "number" ? String(value) : `a ${typeof value}`;

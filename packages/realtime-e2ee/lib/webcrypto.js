@@ -45,7 +45,7 @@ const sessionInfo = (salt) => {
 
 // The two back ends: a session key from the key and a salt, and AES-256-GCM with it.
 // WebCrypto keeps keys as non-extractable CryptoKeys; node:crypto as KeyObjects.
-const webCrypto = {
+export const webCrypto = {
   importKey: (bytes) => subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]),
   async sessionKey(ikm, salt) {
     const params = { name: "HKDF", hash: "SHA-256", salt: EXTRACT_SALT, info: sessionInfo(salt) };
@@ -64,7 +64,7 @@ const webCrypto = {
   },
 };
 
-const nodeCrypto = {
+export const nodeCrypto = {
   importKey: (bytes) => node.createSecretKey(bytes),
   sessionKey(ikm, salt) {
     const bits = new Uint8Array(node.hkdfSync("sha256", ikm, EXTRACT_SALT, sessionInfo(salt), 32));
@@ -99,14 +99,22 @@ const nodeCrypto = {
 
 /** The platform-AES state of one key: its HKDF input, own session, and others' sessions. */
 export class PlatformAesKey {
-  #aes = node ? nodeCrypto : webCrypto;
+  #aes;
+  #random;
   #ikm;
   #commit;
   #outgoing;
   #incoming = new Map();
 
-  /** @param {Uint8Array} raw the key's bytes (wiped here); @param {Uint8Array} commitment */
-  constructor(raw, commitment) {
+  /**
+   * @param {Uint8Array} raw the key's bytes (wiped here)
+   * @param {Uint8Array} commitment the key's commitment, from the core
+   * @param options for tests: `random` fills a byte array (the salt, then each IV), so
+   *   that the vectors' envelopes can be reproduced; `aes` picks a back end.
+   */
+  constructor(raw, commitment, { random = (bytes) => crypto.getRandomValues(bytes), aes } = {}) {
+    this.#aes = aes ?? (node ? nodeCrypto : webCrypto);
+    this.#random = random;
     this.#ikm = this.#aes.importKey(raw);
     raw.fill(0);
     this.#commit = base64urlEncode(commitment);
@@ -114,7 +122,7 @@ export class PlatformAesKey {
 
   #session() {
     if (!this.#outgoing || this.#outgoing.sealed >= SESSION_LIMIT) {
-      const salt = crypto.getRandomValues(new Uint8Array(32));
+      const salt = this.#random(new Uint8Array(32));
       this.#outgoing = { salt, key: this.#aes.sessionKey(this.#ikm, salt), sealed: 0 };
     }
     this.#outgoing.sealed += 1;
@@ -150,7 +158,7 @@ export class PlatformAesKey {
     const session = this.#session();
     const nonce = new Uint8Array(44);
     nonce.set(session.salt);
-    const iv = crypto.getRandomValues(nonce.subarray(32));
+    const iv = this.#random(nonce.subarray(32));
     const sealed = await this.#aes.seal(session.key, iv, aad, framed);
     framed.fill(0);
     const envelope = { v: 1, suite: SUITE_NAME, kind: header.kind };
