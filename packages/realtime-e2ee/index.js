@@ -27,7 +27,7 @@ export { AesGcmKey, Keyring, ReplayGuard, init };
 // WebAssembly core is faster per call than the platform's AES, above it the platform's
 // hardware AES wins. Node's node:crypto costs little per call; WebCrypto more.
 const NODE = Boolean(globalThis.process?.versions?.node);
-let threshold = NODE ? 1024 : 2048;
+let threshold = NODE ? 1536 : 2048;
 
 /**
  * Sets from how many bytes of payload JSON (or envelope `ct`) the platform's AES is used
