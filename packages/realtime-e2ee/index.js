@@ -168,6 +168,19 @@ function envelopeText(envelope) {
   return json;
 }
 
+const MEMBERS = new Set(["v", "suite", "kind", "kid", "kver", "nonce", "commit", "ct"]);
+const HEADER_MEMBERS = ["v", "suite", "kind", "kid", "kver", "nonce", "commit"];
+
+/** A plain object with a string `ct` and no member but the format's. */
+function detachable(envelope) {
+  if (typeof envelope !== "object" || envelope === null || Object.getPrototypeOf(envelope) !== Object.prototype) {
+    return false;
+  }
+  if (typeof envelope.ct !== "string") return false;
+  for (const member of Object.keys(envelope)) if (!MEMBERS.has(member)) return false;
+  return true;
+}
+
 /** About the number of ciphertext bytes, to choose the path. */
 const ciphertextLength = (envelope) =>
   typeof envelope === "string" ? (envelope.length * 3) / 4
@@ -178,11 +191,10 @@ async function openPlatform(wasm, key, isRing, kind, [a, b, c], envelope) {
   // with the other members (`parse` in bindings/wasm/src/envelope.rs); anything else is
   // parsed whole by the core, which then hands back the decoded `ct`.
   let json, ctLen, sealed;
-  const plain = typeof envelope === "object" && envelope !== null && Object.getPrototypeOf(envelope) === Object.prototype;
-  if (plain && typeof envelope.ct === "string") {
-    const { ct, ...header } = envelope;
-    json = encoder.encode(JSON.stringify(header));
-    sealed = base64urlDecodeCanonical(ct);
+  if (detachable(envelope)) {
+    // Every member is a known one (the core reports any other): serialize all but `ct`.
+    json = encoder.encode(JSON.stringify(envelope, HEADER_MEMBERS));
+    sealed = base64urlDecodeCanonical(envelope.ct);
     ctLen = sealed ? sealed.length : -1;
   } else {
     json = encoder.encode(envelopeText(envelope));

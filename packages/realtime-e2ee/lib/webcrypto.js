@@ -217,15 +217,29 @@ export function base64urlEncode(bytes) {
  * are encoded again and must give back the very same text.
  */
 export function base64urlDecodeCanonical(text) {
-  if (text.length % 4 === 1) return undefined;
+  const rest = text.length % 4;
+  if (rest === 1) return undefined;
   let bytes;
   try {
     bytes = base64urlDecode(text);
   } catch {
     return undefined;
   }
-  return base64urlEncode(bytes) === text ? bytes : undefined;
+  if (typeof Uint8Array.fromBase64 !== "function") {
+    return base64urlEncode(bytes) === text ? bytes : undefined;
+  }
+  // fromBase64 has refused any character outside the base64url alphabet. It skips
+  // whitespace (then fewer bytes come out) and ignores the unused bits of the last
+  // character (which must be zero).
+  if (bytes.length !== Math.floor((text.length * 3) / 4)) return undefined;
+  if (rest !== 0) {
+    const last = BASE64URL.indexOf(text[text.length - 1]);
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+  }
+  return bytes;
 }
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /** Decodes base64url that the core produced (a key's raw form): no validation needed. */
 export function base64urlDecode(text) {

@@ -33,6 +33,18 @@ const PAGE = `<!doctype html>
     } catch (error) {
       report.wrongKey = { name: error.name, code: error.code };
     }
+    // Non-canonical base64url in a large envelope's ct (decoded by the browser itself).
+    const big = report.toNode[1];
+    const flipLast = (ct) => ct.slice(0, -1) + (ct.length % 4 === 0 ? ct.at(-1) : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"["ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(ct.at(-1)) ^ 1]);
+    report.badCt = [];
+    for (const ct of [big.ct + "=", " " + big.ct, "+" + big.ct.slice(1), flipLast(big.ct)]) {
+      try {
+        await decryptChatJson({ ...big, ct }, shared, context);
+        report.badCt.push("opened");
+      } catch (error) {
+        report.badCt.push(error.code);
+      }
+    }
     return report;
   }
   run(window.input).then((report) => { window.report = report; }, (error) => { window.report = { error: String(error) }; });
@@ -74,6 +86,10 @@ test("Chromium loads the package with <script type=module>, seals, opens, and in
   assert.equal(report.jwk, "A256GCM");
   assert.deepEqual(report.fromNode, [{ from: "node" }, { body: "n".repeat(70_000) }]);
   assert.deepEqual(report.wrongKey, { name: "OpenError", code: "auth_failed" });
+  // The 70 000-byte payload's ct is not a multiple of 3 bytes, so its last character has
+  // unused bits: flipping the lowest one makes it non-canonical.
+  assert.equal(report.toNode[1].ct.length % 4 !== 0, true);
+  assert.deepEqual(report.badCt, ["malformed", "malformed", "malformed", "malformed"]);
   const context = { roomId: "room-42", messageId: "msg-1" };
   assert.deepEqual(await e2ee.decryptChatJson(report.toNode[0], key, context), { body: "Private message", sender_id: "user-1" });
   assert.equal((await e2ee.decryptChatJson(report.toNode[1], key, context)).body.length, 70_000);

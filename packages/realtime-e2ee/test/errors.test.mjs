@@ -121,7 +121,7 @@ test("opening errors, on both paths", async () => {
       await fails(decryptChatJson({ ...env, ct: 42 }, key, CHAT), OpenError, "malformed");
       await fails(decryptChatJson({ ...env, ct: `${env.ct}=` }, key, CHAT), OpenError, "malformed");
       await fails(decryptChatJson({ ...env, ct: ` ${env.ct}` }, key, CHAT), OpenError, "malformed");
-      await fails(decryptChatJson({ ...env, ct: env.ct.replace(/-|_/g, "+") }, key, CHAT), OpenError, "malformed");
+      await fails(decryptChatJson({ ...env, ct: `+${env.ct.slice(1)}` }, key, CHAT), OpenError, "malformed");
       await fails(decryptChatJson({ ...env, ct: "AAAA" }, key, CHAT), OpenError, "malformed");
       await fails(decryptChatJson({ ...env, v: 2 }, key, CHAT), OpenError, "unsupported_version");
       await fails(decryptChatJson({ ...env, suite: "X" }, key, CHAT), OpenError, "unsupported_suite");
