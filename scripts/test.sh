@@ -52,6 +52,15 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 step "the core's tests again on the RustCrypto back end (the one WebAssembly uses)"
 cargo test -p domvia-e2ee --features rust-crypto --locked 2>&1 | tee -a "$log"
 
+step "the npm package @domvia/realtime-e2ee: WebAssembly build, then its tests in Node and Chromium"
+scripts/build-wasm.sh
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+cargo build -p domvia-cli --locked
+(cd packages/realtime-e2ee && npm ci --no-audit --no-fund --loglevel=error)
+node --test packages/realtime-e2ee/test/ 2>&1 | tee -a "$log"
+
 step "independent WebCrypto implementation of the spec against the vectors"
 node --test spec/webcrypto-check/ 2>&1 | tee -a "$log"
 

@@ -1,0 +1,35 @@
+// Every ```js example of the package README runs, as written, as a module importing
+// "@domvia/realtime-e2ee".
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { runModule } from "../dev/support.mjs";
+
+const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+const examples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+test("the README has its examples", () => {
+  assert.ok(examples.length >= 8, `${examples.length} examples`);
+});
+
+for (const [i, source] of examples.entries()) {
+  const title = source.split("\n").find((line) => line.startsWith("const ") || line.startsWith("await ")) ?? "";
+  test(`README example ${i + 1}: ${title.slice(0, 60)}`, async () => {
+    const logged = [];
+    const log = console.log;
+    console.log = (...args) => logged.push(args);
+    try {
+      await runModule(source);
+    } finally {
+      console.log = log;
+    }
+    // Where an example prints, it prints what its comment says.
+    if (source.includes("console.log(restored.versions")) assert.deepEqual(logged, [[[2], 2]]);
+    if (source.includes("console.log(error.code)")) assert.deepEqual(logged, [["replayed"]]);
+    if (source.includes("short.ct.length === long.ct.length")) assert.deepEqual(logged, [[true]]);
+    if (source.includes("console.log(error.name")) {
+      assert.deepEqual(logged, [["InvalidArgumentError", "invalid_argument",
+        "encryptChatJson: options.messageId must be a string; got undefined"]]);
+    }
+  });
+}
