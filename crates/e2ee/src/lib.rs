@@ -38,7 +38,9 @@
 #![forbid(unsafe_code)]
 
 mod context;
+mod device;
 mod envelope;
+mod exchange;
 mod framing;
 mod ident;
 mod key;
@@ -50,16 +52,22 @@ mod seal;
 mod secret_buf;
 mod sessions;
 mod suite;
+mod wire;
 
 pub use context::{
     CallContext, ChatContext, Context, ContextError, FORMAT_VERSION, KeyLabel, Kind,
     RealtimeContext,
 };
+pub use device::{
+    DeviceBundle, DeviceDirectory, DeviceRef, DeviceSecret, DeviceStatus, Fingerprint,
+    SafetyNumber, safety_number,
+};
 pub use envelope::{Envelope, EnvelopeError, Malformed};
+pub use exchange::ExchangeError;
 pub use framing::{MAX_PADDING_MULTIPLE, MAX_PAYLOAD_LEN, Padding, PaddingError};
 pub use ident::{
-    CallId, EventName, IdentifierError, KeyId, KeyVersion, KeyVersionError, MAX_IDENTIFIER_LEN,
-    MessageId, RoomId, Scope, ScopeId,
+    CallId, DeviceId, EventName, IdentifierError, KeyId, KeyVersion, KeyVersionError,
+    MAX_IDENTIFIER_LEN, MessageId, RoomId, Scope, ScopeId, UserId,
 };
 pub use key::{AesGcmKey, KeyImportError};
 pub use keyring::{ExportProblem, Keyring, KeyringError, KeyringExport};
@@ -75,6 +83,7 @@ pub use seal::{
 pub use seal::{seal_bytes, seal_json};
 pub use sessions::MAX_ENVELOPES_PER_SESSION;
 pub use suite::Suite;
+pub use wire::WireError;
 
 /// Re-exported so callers name the same trait the `_with_rng` functions take.
 pub use rand_core;
