@@ -51,6 +51,7 @@ mod rng;
 mod seal;
 mod secret_buf;
 mod sessions;
+mod share;
 mod suite;
 mod wire;
 
@@ -59,7 +60,7 @@ pub use context::{
     RealtimeContext,
 };
 pub use device::{
-    DeviceBundle, DeviceDirectory, DeviceRef, DeviceSecret, DeviceStatus, Fingerprint,
+    DeviceBundle, DeviceDirectory, DeviceRef, DeviceSecret, DeviceStatus, Fingerprint, Revocation,
     SafetyNumber, safety_number,
 };
 pub use envelope::{Envelope, EnvelopeError, Malformed};
@@ -82,6 +83,7 @@ pub use seal::{
 #[cfg(os_rng)]
 pub use seal::{seal_bytes, seal_json};
 pub use sessions::MAX_ENVELOPES_PER_SESSION;
+pub use share::{AcceptedShare, KeyShare, OpenedShare, ShareInbox};
 pub use suite::Suite;
 pub use wire::WireError;
 

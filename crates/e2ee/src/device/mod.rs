@@ -30,9 +30,11 @@ use crate::wire::{B64, SecretB64, Tbs, WireError, parse_v1};
 
 mod directory;
 mod fingerprint;
+mod revocation;
 
 pub use directory::{DeviceDirectory, DeviceStatus};
 pub use fingerprint::{Fingerprint, SafetyNumber, safety_number};
+pub use revocation::Revocation;
 
 /// The HPKE KEM of spec/key-lifecycle.md section 3.
 pub(crate) type Kem = hpke::kem::X25519HkdfSha256;
