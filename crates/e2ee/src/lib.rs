@@ -48,6 +48,7 @@ mod keyring;
 mod kinds;
 mod replay;
 mod rng;
+mod rotation;
 mod seal;
 mod secret_buf;
 mod sessions;
@@ -76,6 +77,7 @@ pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_js
 #[cfg(os_rng)]
 pub use kinds::{encrypt_call_signal_json, encrypt_chat_json, encrypt_realtime_json};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
+pub use rotation::{RoomKeys, Rotation, RotationError, RotationPolicy, RotationReason};
 pub use seal::{
     OpenError, PayloadBytes, SealError, SealOptions, open_bytes, open_json, seal_bytes_with_rng,
     seal_json_with_rng,
