@@ -37,6 +37,7 @@
 
 #![forbid(unsafe_code)]
 
+mod backup;
 mod context;
 mod device;
 mod envelope;
@@ -56,6 +57,7 @@ mod share;
 mod suite;
 mod wire;
 
+pub use backup::{Argon2Params, Backup, BackupError, BackupKdf, RecoveryKey};
 pub use context::{
     CallContext, ChatContext, Context, ContextError, FORMAT_VERSION, KeyLabel, Kind,
     RealtimeContext,

@@ -368,14 +368,14 @@ impl ShareInbox {
         if self.accepted.contains(&share.enc) {
             return Err(ExchangeError::Replayed);
         }
-        if let Some((current, _)) = keyring.current(&opened.key_id) {
-            if opened.key_version < current {
-                return Err(ExchangeError::StaleKeyVersion {
-                    key_id: opened.key_id,
-                    key_version: opened.key_version,
-                    current,
-                });
-            }
+        if let Some((current, _)) = keyring.current(&opened.key_id)
+            && opened.key_version < current
+        {
+            return Err(ExchangeError::StaleKeyVersion {
+                key_id: opened.key_id,
+                key_version: opened.key_version,
+                current,
+            });
         }
         keyring
             .insert(opened.key_id.clone(), opened.key_version, opened.key)

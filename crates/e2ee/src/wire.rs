@@ -195,11 +195,6 @@ impl<'de, const N: usize> serde::Deserialize<'de> for SecretB64<N> {
     }
 }
 
-/// `b64u(bytes)`.
-pub(crate) fn b64u(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

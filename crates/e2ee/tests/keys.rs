@@ -177,3 +177,111 @@ fn budget_age_and_retention_drive_rotation() {
         .collect();
     assert_eq!(kept, [2, 3]);
 }
+
+mod backup {
+    use domvia_e2ee::{Argon2Params, Backup, Keyring, RecoveryKey};
+    use serde_json::Value;
+
+    fn ring(ids: &[&str]) -> Keyring {
+        let mut ring = Keyring::new();
+        for id in ids {
+            ring.generate(id.parse().unwrap()).unwrap();
+        }
+        ring.rotate(&ids[0].parse().unwrap()).unwrap();
+        ring
+    }
+
+    fn small() -> Argon2Params {
+        Argon2Params::danger_insecure_for_tests(64, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn restore_on_a_new_device_with_a_passphrase() {
+        let original = ring(&["room-1", "room-2"]);
+        let blob = Backup::seal_with_passphrase(&original, "correct horse", small())
+            .unwrap()
+            .to_json();
+        let backup = Backup::from_json(&blob).unwrap();
+        assert_eq!(backup.key_count(), 3);
+        let restored = backup.open_with_passphrase("correct horse").unwrap();
+        assert_eq!(*restored.export().to_json(), *original.export().to_json());
+        let wrong = backup.open_with_passphrase("correct horse ").unwrap_err();
+        assert_eq!(wrong.code(), "wrong_secret");
+        let kind = backup
+            .open_with_recovery_key(&RecoveryKey::generate())
+            .unwrap_err();
+        assert_eq!(kind.code(), "wrong_secret_kind");
+    }
+
+    #[test]
+    fn weak_parameters_need_the_test_api() {
+        assert_eq!(
+            Argon2Params::new(64, 1, 1).unwrap_err().code(),
+            "weak_kdf_params"
+        );
+        assert!(Argon2Params::new(19_456, 2, 1).is_ok());
+        assert!(Argon2Params::danger_insecure_for_tests(4_000_000, 1, 1).is_err());
+    }
+
+    #[test]
+    fn truncated_corrupted_and_unknown_versions_are_told_apart() {
+        let recovery = RecoveryKey::generate();
+        let blob = Backup::seal_with_recovery_key(&ring(&["a"]), &recovery)
+            .unwrap()
+            .to_json();
+        for cut in [blob.len() / 2, blob.len() - 1] {
+            let e = Backup::from_json(&blob[..cut]).unwrap_err();
+            assert_eq!(e.code(), "backup_corrupted", "cut at {cut}");
+        }
+        let mut v: Value = serde_json::from_str(&blob).unwrap();
+        // A flipped ciphertext bit: the checksum catches it.
+        let ct = v["ct"].as_str().unwrap().to_owned();
+        let flipped = format!(
+            "{}{}",
+            if ct.starts_with('A') { "B" } else { "A" },
+            &ct[1..]
+        );
+        v["ct"] = Value::from(flipped);
+        assert_eq!(
+            Backup::from_json(&v.to_string()).unwrap_err().code(),
+            "backup_corrupted"
+        );
+        let mut newer: Value = serde_json::from_str(&blob).unwrap();
+        newer["v"] = Value::from(2);
+        newer["something"] = Value::from("new");
+        let e = Backup::from_json(&newer.to_string()).unwrap_err();
+        assert_eq!(e.code(), "unsupported_version");
+        let b = Backup::from_json(&blob).unwrap();
+        assert_eq!(
+            b.open_with_recovery_key(&RecoveryKey::generate())
+                .unwrap_err()
+                .code(),
+            "wrong_secret"
+        );
+        assert_eq!(
+            b.open_with_passphrase("x").unwrap_err().code(),
+            "wrong_secret_kind"
+        );
+        assert!(b.open_with_recovery_key(&recovery).is_ok());
+    }
+
+    #[test]
+    fn the_blob_reveals_the_key_count_only() {
+        let recovery = RecoveryKey::generate();
+        let short = Backup::seal_with_recovery_key(&ring(&["a", "b"]), &recovery).unwrap();
+        let long_ids = ["x".repeat(255), "secret-room-name".to_owned()];
+        let long = ring(&[long_ids[0].as_str(), long_ids[1].as_str()]);
+        let long = Backup::seal_with_recovery_key(&long, &recovery).unwrap();
+        let (s, l): (Value, Value) = (
+            serde_json::from_str(&short.to_json()).unwrap(),
+            serde_json::from_str(&long.to_json()).unwrap(),
+        );
+        assert_eq!(
+            s["ct"].as_str().unwrap().len(),
+            l["ct"].as_str().unwrap().len()
+        );
+        assert_eq!(s["keys"], 3);
+        assert!(!long.to_json().contains("secret-room-name"));
+        assert_eq!(format!("{long:?}"), "Backup(3 keys, RecoveryKey)");
+    }
+}

@@ -99,10 +99,10 @@ impl DeviceDirectory {
     }
 
     pub(crate) fn mark_revoked(&mut self, device: &DeviceRef, at: u64) {
-        if let Some((_, status)) = self.devices.get_mut(device) {
-            if *status == DeviceStatus::Active {
-                *status = DeviceStatus::Revoked { at };
-            }
+        if let Some((_, status)) = self.devices.get_mut(device)
+            && *status == DeviceStatus::Active
+        {
+            *status = DeviceStatus::Revoked { at };
         }
     }
 }

@@ -24,6 +24,7 @@ use domvia_e2ee::{DeviceBundle, DeviceDirectory, DeviceSecret};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+mod backup;
 mod keyshare;
 
 /// A reproducible stream: SHA-256(label || u64(counter)) blocks.
@@ -164,7 +165,7 @@ fn generate() -> Value {
     let a = device("alice-phone");
     let b = device("bob-laptop");
     json!({
-        "description": "Test vectors for spec/key-lifecycle.md. Hex for bytes; *_json members are exact wire text. Devices come from hpke_ikm (RFC 9180 DeriveKeyPair input) and sign_seed (Ed25519 seed). Key shares: reproduce enc and ct from ephemeral_ikm (the DeriveKeyPair input of the ephemeral key), info and aad; negative shares must fail for the receiver `to`, whose directory holds `directory` with `revoked` revoked, with `error`.",
+        "description": "Test vectors for spec/key-lifecycle.md. Hex for bytes; *_json members are exact wire text. Devices come from hpke_ikm (RFC 9180 DeriveKeyPair input) and sign_seed (Ed25519 seed). Backups: restore each positive blob with its recovery_key or passphrase to keyring_export; each negative must fail with error. Key shares: reproduce enc and ct from ephemeral_ikm (the DeriveKeyPair input of the ephemeral key), info and aad; negative shares must fail for the receiver `to`, whose directory holds `directory` with `revoked` revoked, with `error`.",
         "format_version": 1,
         "devices": generate_devices(),
         "safety_numbers": [{
@@ -172,6 +173,7 @@ fn generate() -> Value {
             "digits": domvia_e2ee::safety_number(a.bundle(), b.bundle()).digits(),
         }],
         "keyshares": keyshare::generate(),
+        "backups": backup::generate(),
     })
 }
 
