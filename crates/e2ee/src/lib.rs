@@ -47,6 +47,7 @@ mod ident;
 mod key;
 mod keyring;
 mod kinds;
+mod recovery;
 mod replay;
 mod rng;
 mod rotation;
@@ -54,6 +55,7 @@ mod seal;
 mod secret_buf;
 mod sessions;
 mod share;
+mod signed;
 mod suite;
 mod wire;
 
@@ -78,6 +80,7 @@ pub use keyring::{ExportProblem, Keyring, KeyringError, KeyringExport};
 pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_json};
 #[cfg(os_rng)]
 pub use kinds::{encrypt_call_signal_json, encrypt_chat_json, encrypt_realtime_json};
+pub use recovery::{ApprovedRequest, KeyRequest, KeyResponse, PendingRequest, VerifiedRequest};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
 pub use rotation::{RoomKeys, Rotation, RotationError, RotationPolicy, RotationReason};
 pub use seal::{
@@ -88,6 +91,7 @@ pub use seal::{
 pub use seal::{seal_bytes, seal_json};
 pub use sessions::MAX_ENVELOPES_PER_SESSION;
 pub use share::{AcceptedShare, KeyShare, OpenedShare, ShareInbox};
+pub use signed::{SignedEnvelope, VerifiedEnvelope};
 pub use suite::Suite;
 pub use wire::WireError;
 

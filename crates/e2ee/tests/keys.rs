@@ -285,3 +285,220 @@ mod backup {
         assert_eq!(format!("{long:?}"), "Backup(3 keys, RecoveryKey)");
     }
 }
+
+#[test]
+fn a_lost_device_is_revoked_and_reads_nothing_after_rotation() {
+    use domvia_e2ee::Revocation;
+    let (mut phone, mut laptop, mut bob) = (
+        Device::new("alice", "phone"),
+        Device::new("alice", "laptop"),
+        Device::new("bob", "laptop"),
+    );
+    phone.knows(&[&bob, &laptop]);
+    laptop.knows(&[&bob, &phone]);
+    // A device's directory holds its own bundle too (it signs revocations with it).
+    let own = laptop.secret.bundle().clone();
+    laptop.dir.add(own).unwrap();
+    bob.knows(&[&phone, &laptop]);
+    // Bob runs the room; alice has two devices in it.
+    let mut room = RoomKeys::create(
+        &bob.secret,
+        "room-42".parse().unwrap(),
+        "room-42".parse().unwrap(),
+        RotationPolicy::default(),
+        NOW,
+        &mut bob.ring,
+    )
+    .unwrap();
+    for d in [&mut phone, &mut laptop] {
+        room.add_device(d.secret.bundle().clone());
+        let s = room
+            .share_current(&bob.secret, d.secret.id(), &bob.ring)
+            .unwrap();
+        d.receive(&s).unwrap();
+    }
+    let before = room
+        .seal_json(&bob.ring, &json!({"body": "before"}), &ctx("m1"), NOW)
+        .unwrap();
+
+    // The phone is lost: the laptop revokes it; the revocation travels as event data.
+    let revocation = Revocation::sign(&laptop.secret, phone.secret.bundle(), NOW).unwrap();
+    let wire = revocation.to_json();
+    for d in [&mut bob, &mut laptop] {
+        let revoked = d
+            .dir
+            .apply_revocation(&Revocation::from_json(&wire).unwrap())
+            .unwrap();
+        assert_eq!(revoked, *phone.secret.id());
+    }
+    assert_eq!(room.remove_revoked(&bob.dir), 1);
+    assert_eq!(room.rotation_due(NOW), Some(RotationReason::MemberRemoved));
+    let rotation = room.rotate(&bob.secret, &mut bob.ring, NOW).unwrap();
+    assert_eq!(rotation.shares.len(), 1);
+    laptop
+        .receive(share_for(&rotation.shares, &laptop))
+        .unwrap();
+    let after = room
+        .seal_json(&bob.ring, &json!({"body": "after"}), &ctx("m2"), NOW)
+        .unwrap();
+
+    assert_eq!(laptop.read(&after, &ctx("m2")).unwrap(), "after");
+    assert_eq!(laptop.read(&before, &ctx("m1")).unwrap(), "before");
+    assert_eq!(
+        phone.read(&before, &ctx("m1")).unwrap(),
+        "before",
+        "what it already had"
+    );
+    assert_eq!(phone.read(&after, &ctx("m2")).unwrap_err(), "unknown_key");
+
+    // The thief tries to push a key of its own to bob: the sender is revoked.
+    let (v2, key) = phone.ring.current(&"room-42".parse().unwrap()).unwrap();
+    let v3 = v2.next().unwrap();
+    let forged = KeyShare::seal(
+        &phone.secret,
+        bob.secret.bundle(),
+        &"room-42".parse().unwrap(),
+        &"room-42".parse().unwrap(),
+        v3,
+        key,
+    )
+    .unwrap();
+    assert_eq!(bob.receive(&forged).unwrap_err(), "revoked_device");
+    // And cannot revoke the laptop in return.
+    let back = Revocation::sign(&phone.secret, laptop.secret.bundle(), NOW).unwrap();
+    assert_eq!(
+        bob.dir.apply_revocation(&back).unwrap_err().code(),
+        "revoked_device"
+    );
+}
+
+#[test]
+fn a_new_device_recovers_from_another_device_after_approval() {
+    use domvia_e2ee::{KeyRequest, KeyResponse, safety_number};
+    let mut laptop = Device::new("alice", "laptop");
+    laptop.ring.generate("room-1".parse().unwrap()).unwrap();
+    laptop.ring.rotate(&"room-1".parse().unwrap()).unwrap();
+    let mut tablet = Device::new("alice", "tablet");
+    let (request, pending) = KeyRequest::new(&tablet.secret);
+    let verified = KeyRequest::from_json(&request.to_json())
+        .unwrap()
+        .verify_for(&laptop.secret)
+        .unwrap();
+    assert_eq!(
+        safety_number(laptop.secret.bundle(), verified.bundle()),
+        safety_number(tablet.secret.bundle(), laptop.secret.bundle())
+    );
+    let response = KeyResponse::seal(&laptop.secret, &verified.approve(), &laptop.ring).unwrap();
+    let wire = KeyResponse::from_json(&response.to_json()).unwrap();
+    // Another device of alice's (or the gateway) cannot use it.
+    let other = Device::new("alice", "tablet");
+    let e = pending.accept(
+        &wire,
+        &other.secret,
+        laptop.secret.bundle(),
+        &mut Keyring::new(),
+    );
+    assert_eq!(e.unwrap_err().code(), "auth_failed");
+    // A response from a device the user did not compare is refused.
+    let e = pending.accept(
+        &wire,
+        &tablet.secret,
+        other.secret.bundle(),
+        &mut Keyring::new(),
+    );
+    assert_eq!(e.unwrap_err().code(), "unknown_device");
+    let (_, other_pending) = KeyRequest::new(&tablet.secret);
+    let e = other_pending.accept(
+        &wire,
+        &tablet.secret,
+        laptop.secret.bundle(),
+        &mut Keyring::new(),
+    );
+    assert_eq!(e.unwrap_err().code(), "unknown_request");
+    let added = pending
+        .accept(
+            &wire,
+            &tablet.secret,
+            laptop.secret.bundle(),
+            &mut tablet.ring,
+        )
+        .unwrap();
+    assert_eq!(added, 2);
+    assert_eq!(
+        *tablet.ring.export().to_json(),
+        *laptop.ring.export().to_json()
+    );
+
+    // A request from another user is refused before anything is shown.
+    let bob = Device::new("bob", "laptop");
+    let (bobs, _) = KeyRequest::new(&bob.secret);
+    assert_eq!(
+        bobs.verify_for(&laptop.secret).unwrap_err().code(),
+        "other_user"
+    );
+    // A request whose signature was made by another device is refused.
+    let mut v: Value = serde_json::from_str(&request.to_json()).unwrap();
+    let (other_req, _) = KeyRequest::new(&other.secret);
+    v["sig"] = serde_json::from_str::<Value>(&other_req.to_json()).unwrap()["sig"].clone();
+    let e = KeyRequest::from_json(&v.to_string())
+        .unwrap()
+        .verify_for(&laptop.secret);
+    assert_eq!(e.unwrap_err().code(), "bad_signature");
+}
+
+#[test]
+fn signed_envelopes_name_their_verified_sender() {
+    use domvia_e2ee::{Revocation, SealOptions, SignedEnvelope};
+    let (alice, mut bob, mallory) = (
+        Device::new("alice", "phone"),
+        Device::new("bob", "laptop"),
+        Device::new("mallory", "phone"),
+    );
+    bob.knows(&[&alice, &mallory]);
+    let mut ring = Keyring::new();
+    ring.generate("room-42".parse().unwrap()).unwrap();
+    let kid = "room-42".parse().unwrap();
+    let env = ring
+        .seal_json(
+            &json!({"body": "hi"}),
+            &kid,
+            &ctx("m1"),
+            &SealOptions::default(),
+        )
+        .unwrap();
+    let wire = SignedEnvelope::sign(&alice.secret, env.clone(), &ctx("m1")).to_json();
+    let signed = SignedEnvelope::from_json(&wire).unwrap();
+    let verified = signed.verify(&bob.dir, &ctx("m1")).unwrap();
+    assert_eq!(verified.sender, *alice.secret.id());
+    let body: Value = ring.open_json(verified.envelope, &ctx("m1")).unwrap();
+    assert_eq!(body["body"], "hi");
+    // Moved to another message: the signature covers the context.
+    assert_eq!(
+        signed.verify(&bob.dir, &ctx("m2")).unwrap_err().code(),
+        "bad_signature"
+    );
+    // Mallory (a member, with the room key) cannot claim alice's name.
+    let mut v: Value =
+        serde_json::from_str(&SignedEnvelope::sign(&mallory.secret, env, &ctx("m1")).to_json())
+            .unwrap();
+    v["from_user"] = Value::from("alice");
+    let forged = SignedEnvelope::from_json(&v.to_string()).unwrap();
+    assert_eq!(
+        forged.verify(&bob.dir, &ctx("m1")).unwrap_err().code(),
+        "bad_signature"
+    );
+    // Unknown and revoked senders.
+    assert_eq!(
+        signed
+            .verify(&DeviceDirectory::new(), &ctx("m1"))
+            .unwrap_err()
+            .code(),
+        "unknown_device"
+    );
+    let rev = Revocation::sign(&alice.secret, alice.secret.bundle(), NOW).unwrap();
+    bob.dir.apply_revocation(&rev).unwrap();
+    assert_eq!(
+        signed.verify(&bob.dir, &ctx("m1")).unwrap_err().code(),
+        "revoked_device"
+    );
+}
