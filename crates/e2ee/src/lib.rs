@@ -57,6 +57,7 @@ mod sessions;
 mod share;
 mod signed;
 mod suite;
+mod transport;
 mod wire;
 
 pub use backup::{Argon2Params, Backup, BackupError, BackupKdf, RecoveryKey};
@@ -93,6 +94,10 @@ pub use sessions::MAX_ENVELOPES_PER_SESSION;
 pub use share::{AcceptedShare, KeyShare, OpenedShare, ShareInbox};
 pub use signed::{SignedEnvelope, VerifiedEnvelope};
 pub use suite::Suite;
+pub use transport::{
+    DEVICE_EVENT, KEY_REQUEST_EVENT, KEY_RESPONSE_EVENT, KEYSHARE_EVENT, KeyMessage,
+    REVOCATION_EVENT, user_key_channel,
+};
 pub use wire::WireError;
 
 /// Re-exported so callers name the same trait the `_with_rng` functions take.

@@ -39,6 +39,11 @@ impl RecoveryKey {
 
     /// The form to show the user: 14 groups of 4 characters. Wiped on drop.
     #[must_use]
+    #[expect(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "fixed-size arrays: 56 characters of 5 bits are exactly the 35 bytes, so every index is in range"
+    )]
     pub fn to_display(&self) -> Zeroizing<String> {
         let mut raw = Zeroizing::new([0u8; RAW_LEN]);
         raw[0] = VERSION;
@@ -65,6 +70,11 @@ impl RecoveryKey {
     /// # Errors
     /// [`BackupError::InvalidRecoveryKey`] for a wrong length, character or version,
     /// [`BackupError::RecoveryKeyChecksum`] for a typo the check catches.
+    #[expect(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        reason = "fixed-size arrays: 56 characters of 5 bits are exactly the 35 bytes, so every index is in range"
+    )]
     pub fn parse(text: &str) -> Result<Self, BackupError> {
         let mut raw = Zeroizing::new([0u8; RAW_LEN]);
         let mut n = 0usize;
@@ -109,6 +119,7 @@ impl RecoveryKey {
     }
 }
 
+#[expect(clippy::indexing_slicing, reason = "a SHA-256 digest has 32 bytes")]
 fn check(key: &[u8; 32]) -> [u8; 2] {
     let d = Sha256::new()
         .chain_update(b"domvia-recovery-key v1")

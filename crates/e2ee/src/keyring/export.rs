@@ -160,14 +160,13 @@ impl Keyring {
     /// A keyring from entries, checked whole: one current version per key id, the same
     /// `highest` for all its versions and at least each of them, no version twice.
     pub(crate) fn from_entries(entries: Vec<KeyEntry>) -> Option<Self> {
-        let mut ring: BTreeMap<
-            KeyId,
-            (
-                Option<KeyVersion>,
-                KeyVersion,
-                BTreeMap<KeyVersion, AesGcmKey>,
-            ),
-        > = BTreeMap::new();
+        /// Per key id: the current version seen, `highest`, and the versions.
+        type Slot = (
+            Option<KeyVersion>,
+            KeyVersion,
+            BTreeMap<KeyVersion, AesGcmKey>,
+        );
+        let mut ring: BTreeMap<KeyId, Slot> = BTreeMap::new();
         for e in entries {
             let slot = ring
                 .entry(e.key_id)
