@@ -64,6 +64,10 @@ node --test packages/realtime-e2ee/test/ 2>&1 | tee -a "$log"
 step "independent WebCrypto implementation of the spec against the vectors"
 node --test spec/webcrypto-check/ 2>&1 | tee -a "$log"
 
+step "key-share interop: @hpke/core opens what Rust seals, Rust opens what @hpke/core seals"
+(cd spec/hpke-check && npm ci --no-audit --no-fund --loglevel=error)
+node --test spec/hpke-check/ 2>&1 | tee -a "$log"
+
 step "the gateway driven by the real npm clients: pusher-js and the pusher server SDK"
 cargo build -p domvia-cli --locked
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)

@@ -41,6 +41,126 @@ pub(crate) enum Command {
     Inspect(InspectArgs),
     /// Run the three seed examples (chat, call, realtime) end to end with fresh keys.
     Demo,
+    /// Device keys: create one, show its bundle and fingerprint, compare two devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Share a room key with one device (HPKE, signed), or open a share sent to you.
+    #[command(subcommand)]
+    Keyshare(KeyshareCommand),
+    /// Back up a keyring under a recovery key or a passphrase, or restore one.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+/// `domvia device ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Create a device's keys: the secret goes to a new 0600 file, the public bundle to
+    /// standard output.
+    New {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The device id, unique for the user.
+        #[arg(long)]
+        device: String,
+        /// The new device-secret file (never overwritten).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Print the device's bundle and fingerprint (nothing secret).
+    Show {
+        /// The device-secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+    },
+    /// Print the safety number of two devices, to compare out of band.
+    SafetyNumber {
+        /// One device's bundle file.
+        a: PathBuf,
+        /// The other device's bundle file.
+        b: PathBuf,
+    },
+}
+
+/// `domvia keyshare ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyshareCommand {
+    /// Seal a room key version for one device; prints the share (event data).
+    Seal {
+        /// The sending device's secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+        /// The recipient's bundle file.
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+        /// The room the key protects.
+        #[arg(long, value_name = "ID")]
+        room: String,
+        /// The key id.
+        #[arg(long, value_name = "ID")]
+        key_id: String,
+        /// The key version.
+        #[arg(long, value_name = "N")]
+        key_version: u64,
+        /// The key file (raw base64url or JWK).
+        #[arg(long, value_name = "PATH")]
+        key_file: PathBuf,
+    },
+    /// Verify and open a share sent to this device; writes the key to a new 0600 file.
+    Open {
+        /// The receiving device's secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+        /// The sender's bundle file (compare its safety number first).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// The new key file.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// The share; standard input when absent or `-`.
+        #[arg(value_name = "INPUT")]
+        input: Option<PathBuf>,
+    },
+}
+
+/// `domvia backup ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Encrypt a keyring export into a backup blob.
+    Create {
+        /// The keyring export file (domvia-keyring JSON).
+        #[arg(long, value_name = "PATH")]
+        keyring_file: PathBuf,
+        /// The new backup file.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        #[command(flatten)]
+        secret: BackupSecretArgs,
+    },
+    /// Decrypt a backup blob into a new keyring export file (0600).
+    Restore {
+        /// The backup file.
+        #[arg(value_name = "BACKUP")]
+        input: PathBuf,
+        /// The new keyring export file.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        #[command(flatten)]
+        secret: BackupSecretArgs,
+    },
+}
+
+/// The backup's secret: a recovery key file, or a passphrase in an environment variable.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct BackupSecretArgs {
+    /// Create: write a new recovery key to this new 0600 file. Restore: read it.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) recovery_key_file: Option<PathBuf>,
+    /// The passphrase, from this environment variable (Argon2id, m=19456 KiB, t=2, p=1).
+    #[arg(long, value_name = "VAR")]
+    pub(crate) passphrase_env: Option<String>,
 }
 
 /// The gateway's options.

@@ -12,8 +12,8 @@ use domvia_server::config::ConfigError;
 use domvia_server::tls::TlsError;
 
 use domvia_e2ee::{
-    EnvelopeError, IdentifierError, KeyImportError, KeyVersion, KeyVersionError, KeyringError,
-    Kind, OpenError, PaddingError, SealError,
+    BackupError, EnvelopeError, ExchangeError, IdentifierError, KeyImportError, KeyVersion,
+    KeyVersionError, KeyringError, Kind, OpenError, PaddingError, SealError, WireError,
 };
 
 /// Where bytes were read from or written to, for messages.
@@ -193,6 +193,25 @@ pub(crate) enum CliError {
         /// The operating system's reason.
         source: io::Error,
     },
+    /// A device, share or bundle was refused.
+    #[error("{place}: {source}")]
+    Exchange {
+        /// Where it came from.
+        place: Place,
+        /// Why.
+        source: ExchangeError,
+    },
+    /// A device-secret file was refused (its content is never shown).
+    #[error("{place}: {source}")]
+    DeviceSecret {
+        /// Where it came from.
+        place: Place,
+        /// Why.
+        source: WireError,
+    },
+    /// A backup could not be made or restored.
+    #[error("{0}")]
+    Backup(#[from] BackupError),
     /// `demo` opened an envelope in a context it was not sealed for: the core is broken.
     #[error("the demo's replayed envelope opened in another room; context binding is broken")]
     DemoReplayOpened,
@@ -231,6 +250,9 @@ impl CliError {
             Self::Listen { .. } => "listen_failed",
             Self::Runtime { .. } => "internal",
             Self::DemoReplayOpened => "internal",
+            Self::Exchange { source, .. } => source.code(),
+            Self::DeviceSecret { source, .. } => source.code(),
+            Self::Backup(e) => e.code(),
         }
     }
 
@@ -259,7 +281,10 @@ impl CliError {
             | Self::Open(_)
             | Self::Listen { .. }
             | Self::Runtime { .. }
-            | Self::DemoReplayOpened => 1,
+            | Self::DemoReplayOpened
+            | Self::Exchange { .. }
+            | Self::DeviceSecret { .. }
+            | Self::Backup(_) => 1,
         }
     }
 }

@@ -9,6 +9,10 @@
 //!     --key-file room.key --key-id room-42-v1 --key-version 1 > envelope.json
 //! domvia inspect envelope.json
 //! domvia decrypt --kind chat --room-id room-42 --message-id msg-1 --key-file room.key envelope.json
+//! domvia device new --user alice --device phone --out phone.secret > phone.bundle.json
+//! domvia keyshare seal --secret phone.secret --to bob.bundle.json --room room-42 \
+//!     --key-id room-42 --key-version 1 --key-file room.key > share.json
+//! domvia backup create --keyring-file ring.json --recovery-key-file recovery.txt --out ring.backup
 //! ```
 //!
 //! Errors are one line on standard error, `domvia: <what went wrong> (<code>)`, with the
@@ -32,6 +36,7 @@ mod demo;
 mod error;
 mod input;
 mod keys;
+mod lifecycle;
 mod output;
 mod serve;
 
@@ -51,6 +56,9 @@ fn main() -> ExitCode {
         Command::Decrypt(args) => commands::decrypt(args),
         Command::Inspect(args) => commands::inspect(args),
         Command::Demo => demo::run(),
+        Command::Device(cmd) => lifecycle::device(cmd),
+        Command::Keyshare(cmd) => lifecycle::keyshare(cmd),
+        Command::Backup(cmd) => lifecycle::backup(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -187,6 +187,16 @@ identifier!(
     /// The name of a key, shared by all its versions, for example `room-42`.
     KeyId, "key id"
 );
+identifier!(
+    /// The application's id of a person, who may have several devices
+    /// (spec/key-lifecycle.md section 2.1).
+    UserId, "user id"
+);
+identifier!(
+    /// The id of one device of a user, unique for that user (spec/key-lifecycle.md
+    /// section 2.1). A reinstalled app is a new device.
+    DeviceId, "device id"
+);
 
 /// The version of a key within its key id: 1, 2, … up to 2³²−1. Rotation moves to the
 /// next version.

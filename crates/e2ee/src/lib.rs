@@ -37,36 +37,53 @@
 
 #![forbid(unsafe_code)]
 
+mod backup;
 mod context;
+mod device;
 mod envelope;
+mod exchange;
 mod framing;
 mod ident;
 mod key;
 mod keyring;
 mod kinds;
+mod recovery;
 mod replay;
 mod rng;
+mod rotation;
 mod seal;
 mod secret_buf;
 mod sessions;
+mod share;
+mod signed;
 mod suite;
+mod transport;
+mod wire;
 
+pub use backup::{Argon2Params, Backup, BackupError, BackupKdf, RecoveryKey};
 pub use context::{
     CallContext, ChatContext, Context, ContextError, FORMAT_VERSION, KeyLabel, Kind,
     RealtimeContext,
 };
+pub use device::{
+    DeviceBundle, DeviceDirectory, DeviceRef, DeviceSecret, DeviceStatus, Fingerprint, Revocation,
+    SafetyNumber, safety_number,
+};
 pub use envelope::{Envelope, EnvelopeError, Malformed};
+pub use exchange::ExchangeError;
 pub use framing::{MAX_PADDING_MULTIPLE, MAX_PAYLOAD_LEN, Padding, PaddingError};
 pub use ident::{
-    CallId, EventName, IdentifierError, KeyId, KeyVersion, KeyVersionError, MAX_IDENTIFIER_LEN,
-    MessageId, RoomId, Scope, ScopeId,
+    CallId, DeviceId, EventName, IdentifierError, KeyId, KeyVersion, KeyVersionError,
+    MAX_IDENTIFIER_LEN, MessageId, RoomId, Scope, ScopeId, UserId,
 };
 pub use key::{AesGcmKey, KeyImportError};
 pub use keyring::{ExportProblem, Keyring, KeyringError, KeyringExport};
 pub use kinds::{decrypt_call_signal_json, decrypt_chat_json, decrypt_realtime_json};
 #[cfg(os_rng)]
 pub use kinds::{encrypt_call_signal_json, encrypt_chat_json, encrypt_realtime_json};
+pub use recovery::{ApprovedRequest, KeyRequest, KeyResponse, PendingRequest, VerifiedRequest};
 pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayGuard};
+pub use rotation::{RoomKeys, Rotation, RotationError, RotationPolicy, RotationReason};
 pub use seal::{
     OpenError, PayloadBytes, SealError, SealOptions, open_bytes, open_json, seal_bytes_with_rng,
     seal_json_with_rng,
@@ -74,7 +91,14 @@ pub use seal::{
 #[cfg(os_rng)]
 pub use seal::{seal_bytes, seal_json};
 pub use sessions::MAX_ENVELOPES_PER_SESSION;
+pub use share::{AcceptedShare, KeyShare, OpenedShare, ShareInbox};
+pub use signed::{SignedEnvelope, VerifiedEnvelope};
 pub use suite::Suite;
+pub use transport::{
+    DEVICE_EVENT, KEY_REQUEST_EVENT, KEY_RESPONSE_EVENT, KEYSHARE_EVENT, KeyMessage,
+    REVOCATION_EVENT, user_key_channel,
+};
+pub use wire::WireError;
 
 /// Re-exported so callers name the same trait the `_with_rng` functions take.
 pub use rand_core;

@@ -130,6 +130,89 @@ impl Keyring {
     }
 }
 
+/// One key version as a backup or key response carries it (spec/key-lifecycle.md
+/// section 8.2).
+pub(crate) struct KeyEntry {
+    pub(crate) key_id: KeyId,
+    pub(crate) key_version: KeyVersion,
+    pub(crate) current: bool,
+    pub(crate) highest: KeyVersion,
+    pub(crate) key: AesGcmKey,
+}
+
+impl Keyring {
+    /// Every key version, in key id and version order.
+    pub(crate) fn entries(&self) -> Vec<KeyEntry> {
+        self.entries
+            .iter()
+            .flat_map(|(key_id, e)| {
+                e.versions.iter().map(move |(v, k)| KeyEntry {
+                    key_id: key_id.clone(),
+                    key_version: *v,
+                    current: *v == e.current,
+                    highest: e.highest,
+                    key: k.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// A keyring from entries, checked whole: one current version per key id, the same
+    /// `highest` for all its versions and at least each of them, no version twice.
+    pub(crate) fn from_entries(entries: Vec<KeyEntry>) -> Option<Self> {
+        /// Per key id: the current version seen, `highest`, and the versions.
+        type Slot = (
+            Option<KeyVersion>,
+            KeyVersion,
+            BTreeMap<KeyVersion, AesGcmKey>,
+        );
+        let mut ring: BTreeMap<KeyId, Slot> = BTreeMap::new();
+        for e in entries {
+            let slot = ring
+                .entry(e.key_id)
+                .or_insert((None, e.highest, BTreeMap::new()));
+            if slot.1 != e.highest || e.key_version > e.highest {
+                return None;
+            }
+            if e.current {
+                if slot.0.is_some() {
+                    return None;
+                }
+                slot.0 = Some(e.key_version);
+            }
+            if slot.2.insert(e.key_version, e.key).is_some() {
+                return None;
+            }
+        }
+        let mut entries = BTreeMap::new();
+        for (key_id, (current, highest, versions)) in ring {
+            let entry = Entry {
+                current: current?,
+                highest,
+                versions,
+            };
+            entries.insert(key_id, entry);
+        }
+        Some(Self { entries })
+    }
+
+    /// Adds every version of `other` (a key response), keeping what is already held.
+    ///
+    /// # Errors
+    /// [`KeyringError::VersionConflict`] when a version is held with another key.
+    pub(crate) fn merge(&mut self, other: Keyring) -> Result<usize, KeyringError> {
+        let mut added = 0usize;
+        for e in other.entries() {
+            let before = self.key(&e.key_id, e.key_version).is_some();
+            self.insert(e.key_id, e.key_version, e.key)?;
+            if !before {
+                added = added.saturating_add(1);
+            }
+        }
+        Ok(added)
+    }
+}
+
 const EXPORT_FORMAT: &str = "domvia-keyring";
 
 /// A keyring as data, kept apart from the live [`Keyring`]: what a backup encrypts.

@@ -35,6 +35,7 @@ use crate::key::AesGcmKey;
 use crate::seal::{OpenError, SealError, SealOptions, open_framed, seal_ref};
 
 mod export;
+pub(crate) use export::KeyEntry;
 pub use export::{ExportProblem, KeyringExport};
 
 /// The versions of one key id.

@@ -1,0 +1,231 @@
+//! The `device`, `keyshare` and `backup` subcommands (spec/key-lifecycle.md).
+//!
+//! Secrets (device secrets, keys, recovery keys, keyrings) are only ever written to new
+//! files of mode 0600 and read from files or environment variables, never from the
+//! command line and never printed.
+
+use std::path::Path;
+
+use domvia_e2ee::{
+    Argon2Params, Backup, DeviceBundle, DeviceDirectory, DeviceSecret, KeyShare, KeyVersion,
+    Keyring, KeyringExport, RecoveryKey, ShareInbox, safety_number,
+};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::args::{BackupCommand, BackupSecretArgs, DeviceCommand, KeyshareCommand};
+use crate::context::key_version;
+use crate::error::{CliError, Place};
+use crate::input::{MAX_KEY_FILE_LEN, file_place, read_file, read_input};
+use crate::keys::{KeySource, load_key, load_keyring, write_new_key_file};
+use crate::output;
+
+fn text_file(role: &'static str, path: &Path) -> Result<(Zeroizing<String>, Place), CliError> {
+    let place = file_place(role, path);
+    let bytes = read_file(path, &place, MAX_KEY_FILE_LEN)?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| CliError::KeyNotText {
+        place: place.clone(),
+    })?;
+    Ok((Zeroizing::new(text), place))
+}
+
+fn load_secret(path: &Path) -> Result<DeviceSecret, CliError> {
+    let (text, place) = text_file("device-secret file", path)?;
+    DeviceSecret::from_json(text.trim()).map_err(|source| CliError::DeviceSecret { place, source })
+}
+
+fn load_bundle(path: &Path) -> Result<DeviceBundle, CliError> {
+    let (text, place) = text_file("bundle file", path)?;
+    DeviceBundle::from_json(text.trim()).map_err(|source| CliError::Exchange { place, source })
+}
+
+fn identifier<T: std::str::FromStr<Err = domvia_e2ee::IdentifierError>>(
+    flag: &'static str,
+    value: &str,
+) -> Result<T, CliError> {
+    value
+        .parse()
+        .map_err(|source| CliError::Identifier { flag, source })
+}
+
+/// `domvia device ...`
+///
+/// # Errors
+/// Flag, file and parse errors.
+pub(crate) fn device(cmd: &DeviceCommand) -> Result<(), CliError> {
+    match cmd {
+        DeviceCommand::New { user, device, out } => {
+            let secret =
+                DeviceSecret::generate(identifier("user", user)?, identifier("device", device)?);
+            write_new_key_file(out, &secret.to_json())?;
+            output::note(&format!(
+                "wrote the device secret to {} (mode 0600); fingerprint {}",
+                out.display(),
+                secret.bundle().fingerprint()
+            ));
+            output::line(&secret.bundle().to_json())
+        }
+        DeviceCommand::Show { secret } => {
+            let secret = load_secret(secret)?;
+            let shown = json!({
+                "bundle": secret.bundle().to_value(),
+                "fingerprint": secret.bundle().fingerprint().to_string(),
+            });
+            output::line(&shown.to_string())
+        }
+        DeviceCommand::SafetyNumber { a, b } => {
+            let (a, b) = (load_bundle(a)?, load_bundle(b)?);
+            output::line(&safety_number(&a, &b).to_string())
+        }
+    }
+}
+
+/// `domvia keyshare ...`
+///
+/// # Errors
+/// Flag, file, parse and verification errors.
+pub(crate) fn keyshare(cmd: &KeyshareCommand) -> Result<(), CliError> {
+    match cmd {
+        KeyshareCommand::Seal {
+            secret,
+            to,
+            room,
+            key_id,
+            key_version: version,
+            key_file,
+        } => {
+            let room = identifier("room", room)?;
+            let key_id = identifier("key-id", key_id)?;
+            let version: KeyVersion = key_version("key-version", *version)?;
+            let me = load_secret(secret)?;
+            let recipient = load_bundle(to)?;
+            let key = load_key(&KeySource::File(key_file))?;
+            let share = KeyShare::seal(&me, &recipient, &room, &key_id, version, &key).map_err(
+                |source| CliError::Exchange {
+                    place: file_place("bundle file", to),
+                    source,
+                },
+            )?;
+            output::line(&share.to_json())
+        }
+        KeyshareCommand::Open {
+            secret,
+            from,
+            out,
+            input,
+        } => {
+            let me = load_secret(secret)?;
+            let mut directory = DeviceDirectory::new();
+            directory
+                .add(load_bundle(from)?)
+                .map_err(|source| CliError::Exchange {
+                    place: file_place("bundle file", from),
+                    source,
+                })?;
+            let data = read_input(input.as_deref())?;
+            let exchange = |source| CliError::Exchange {
+                place: data.place.clone(),
+                source,
+            };
+            let text = std::str::from_utf8(&data.bytes).unwrap_or("");
+            let share = KeyShare::from_json(text.trim()).map_err(exchange)?;
+            let mut ring = Keyring::new();
+            let accepted = ShareInbox::new()
+                .accept(&share, &me, &directory, &mut ring)
+                .map_err(exchange)?;
+            let key = ring
+                .key(&accepted.key_id, accepted.key_version)
+                .map(|k| k.export_raw())
+                .unwrap_or_default();
+            write_new_key_file(out, &key)?;
+            output::note(&format!(
+                "verified a share from {} for room {}; wrote key id {} version {} to {} (mode 0600)",
+                accepted.from,
+                accepted.room,
+                accepted.key_id,
+                accepted.key_version,
+                out.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn passphrase(var: &str) -> Result<Zeroizing<String>, CliError> {
+    std::env::var(var)
+        .map(Zeroizing::new)
+        .map_err(|_| CliError::KeyEnv {
+            var: var.to_owned(),
+        })
+}
+
+/// `domvia backup ...`
+///
+/// # Errors
+/// File, parse and backup errors; a wrong secret, a damaged blob and an unknown version
+/// have distinct codes.
+pub(crate) fn backup(cmd: &BackupCommand) -> Result<(), CliError> {
+    match cmd {
+        BackupCommand::Create {
+            keyring_file,
+            out,
+            secret,
+        } => {
+            let ring = load_keyring(keyring_file)?;
+            let blob = match secret_source(secret) {
+                Secret::RecoveryKey(path) => {
+                    let recovery = RecoveryKey::generate();
+                    write_new_key_file(path, &recovery.to_display())?;
+                    output::note(&format!(
+                        "wrote a new recovery key to {} (mode 0600): keep it offline",
+                        path.display()
+                    ));
+                    Backup::seal_with_recovery_key(&ring, &recovery)?
+                }
+                Secret::Passphrase(var) => {
+                    Backup::seal_with_passphrase(&ring, &passphrase(var)?, Argon2Params::DEFAULT)?
+                }
+            };
+            write_new_key_file(out, &blob.to_json())?;
+            output::note(&format!(
+                "wrote a backup of {} keys to {}",
+                blob.key_count(),
+                out.display()
+            ));
+            Ok(())
+        }
+        BackupCommand::Restore { input, out, secret } => {
+            let (text, _) = text_file("backup file", input)?;
+            let blob = Backup::from_json(text.trim())?;
+            let ring = match secret_source(secret) {
+                Secret::RecoveryKey(path) => {
+                    let (key, _) = text_file("recovery key file", path)?;
+                    blob.open_with_recovery_key(&RecoveryKey::parse(&key)?)?
+                }
+                Secret::Passphrase(var) => blob.open_with_passphrase(&passphrase(var)?)?,
+            };
+            let export: KeyringExport = ring.export();
+            write_new_key_file(out, &export.to_json())?;
+            output::note(&format!(
+                "restored {} keys to {} (mode 0600)",
+                export.key_count(),
+                out.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+enum Secret<'a> {
+    RecoveryKey(&'a Path),
+    Passphrase(&'a str),
+}
+
+fn secret_source(args: &BackupSecretArgs) -> Secret<'_> {
+    match (&args.recovery_key_file, &args.passphrase_env) {
+        (Some(path), _) => Secret::RecoveryKey(path),
+        (None, Some(var)) => Secret::Passphrase(var),
+        // clap's group requires one of the two.
+        (None, None) => Secret::Passphrase(""),
+    }
+}
