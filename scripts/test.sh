@@ -52,7 +52,7 @@ cargo test --workspace --locked 2>&1 | tee -a "$log"
 step "the core's tests again on the RustCrypto back end (the one WebAssembly uses)"
 cargo test -p domvia-e2ee --features rust-crypto --locked 2>&1 | tee -a "$log"
 
-step "the npm package @domvia/realtime-e2ee: WebAssembly build, then its tests in Node and Chromium"
+step "the npm package @domvia/realtime-e2ee: WebAssembly build, then its tests in Node, in Chromium and through a Vite build"
 scripts/build-wasm.sh
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null

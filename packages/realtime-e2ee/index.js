@@ -14,6 +14,7 @@ import {
   platformKeyOf, wasmGuardOf, wasmKeyOf, wasmKeyringOf, wrapGuard, wrapKey, wrapKeyring,
 } from "./lib/keys.js";
 import { init } from "./lib/load.js";
+import { frame, mainBuffer, utf8, utf8Aux, utf8Payload } from "./lib/scratch.js";
 import {
   base64urlDecodeCanonical, base64urlEncode, available as platformAesAvailable,
 } from "./lib/webcrypto.js";
@@ -50,9 +51,10 @@ const KINDS = {
   realtime: { fields: ["scope", "scopeId", "eventName"], keyIdRequired: false },
 };
 const MAX_PAYLOAD = 16 * 1024 * 1024;
-// Text crosses into WebAssembly as UTF-8 bytes: TextEncoder is native, and much faster
-// than wasm-bindgen's copy of a string for large payloads.
-const encoder = new TextEncoder();
+// Text crosses into WebAssembly (and the platform's AES) as UTF-8 bytes, encoded into a
+// kept buffer (lib/scratch.js): much faster than wasm-bindgen's copy of a string for
+// large payloads, and than a fresh TextEncoder.encode array in browsers. The buffer is
+// handed over (copied) before any await, and wiped after when it held plaintext.
 
 function checkOptions(fn, options) {
   if (options === null || typeof options !== "object") {
@@ -96,33 +98,44 @@ async function encrypt(fn, kind, payload, key, options) {
   checkOptions(fn, options);
   const [a, b, c] = contextOf(fn, kind, options);
   const padding = options.padding === undefined ? "none" : checkString(options.padding, `${fn}: options.padding`);
-  const bytes = encoder.encode(payloadText(payload));
-  if (key instanceof Keyring) {
-    const kid = checkString(options.keyId, `${fn}: options.keyId (required with a Keyring)`);
-    const kver = options.keyVersion === undefined ? undefined : checkInteger(options.keyVersion, `${fn}: options.keyVersion`);
-    const ring = wasmKeyringOf(key);
-    if (fast(bytes.length)) {
-      const version = kver ?? callWasm(() => ring.current(kid));
-      const held = version === undefined ? undefined : key.key(kid, version);
-      if (held) return sealPlatform(wasm, held, kind, [a, b, c], kid, version, padding, bytes);
+  const text = payloadText(payload);
+  // No await from here until the bytes are handed over: they may be in the kept buffer.
+  const bytes = utf8Payload(text);
+  try {
+    if (key instanceof Keyring) {
+      const kid = checkString(options.keyId, `${fn}: options.keyId (required with a Keyring)`);
+      const kver = options.keyVersion === undefined ? undefined : checkInteger(options.keyVersion, `${fn}: options.keyVersion`);
+      const ring = wasmKeyringOf(key);
+      if (fast(bytes.length)) {
+        const version = kver ?? callWasm(() => ring.current(kid));
+        const held = version === undefined ? undefined : key.key(kid, version);
+        if (held) return sealPlatform(wasm, held, kind, [a, b, c], kid, version, padding, bytes);
+      }
+      return JSON.parse(callWasm(() => ring.seal(kind, a, b, c, kid, kver, padding, bytes)));
     }
-    return JSON.parse(callWasm(() => ring.seal(kind, a, b, c, kid, kver, padding, bytes)));
+    if (!(key instanceof AesGcmKey)) throw notAKey(fn, key);
+    const kid = options.keyId === undefined && !KINDS[kind].keyIdRequired
+      ? undefined
+      : checkString(options.keyId, `${fn}: options.keyId`);
+    const kver = checkInteger(options.keyVersion, `${fn}: options.keyVersion`);
+    if (fast(bytes.length)) return sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes);
+    return JSON.parse(callWasm(() => wasm.seal(wasmKeyOf(key), kind, a, b, c, kid, kver, padding, bytes)));
+  } finally {
+    bytes.fill(0);
   }
-  if (!(key instanceof AesGcmKey)) throw notAKey(fn, key);
-  const kid = options.keyId === undefined && !KINDS[kind].keyIdRequired
-    ? undefined
-    : checkString(options.keyId, `${fn}: options.keyId`);
-  const kver = checkInteger(options.keyVersion, `${fn}: options.keyVersion`);
-  if (fast(bytes.length)) return sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes);
-  return JSON.parse(callWasm(() => wasm.seal(wasmKeyOf(key), kind, a, b, c, kid, kver, padding, bytes)));
 }
 
-async function sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes) {
-  const [aad, paddedLength] = callWasm(() => wasm.sealParts(kind, a, b, c, kid, kver, padding, bytes.length));
+/** Not async: the platform has its copy of the framed bytes when this returns. */
+function sealPlatform(wasm, key, kind, [a, b, c], kid, kver, padding, bytes) {
+  let framed;
   try {
-    return await platformKeyOf(key).seal(bytes, aad, paddedLength, { kind, kid, kver });
+    const [aad, paddedLength] = callWasm(() => wasm.sealParts(kind, a, b, c, kid, kver, padding, bytes.length));
+    framed = frame(bytes, paddedLength);
+    return platformKeyOf(key).seal(framed, aad, { kind, kid, kver }).catch(rethrow);
   } catch (error) {
     rethrow(error);
+  } finally {
+    framed?.fill(0);
   }
 }
 
@@ -139,7 +152,7 @@ async function decrypt(fn, kind, envelope, key, options) {
   if (!guard && fast(ciphertextLength(envelope))) {
     return openPlatform(wasm, key, isRing, kind, [a, b, c], envelope);
   }
-  const json = encoder.encode(envelopeText(envelope));
+  const json = utf8(envelopeText(envelope)); // copied by the core, synchronously
   let text;
   if (guard) {
     const g = wasmGuardOf(guard);
@@ -186,27 +199,29 @@ const ciphertextLength = (envelope) =>
   typeof envelope === "string" ? (envelope.length * 3) / 4
     : typeof envelope?.ct === "string" ? (envelope.ct.length * 3) / 4 : 0;
 
-async function openPlatform(wasm, key, isRing, kind, [a, b, c], envelope) {
+/** Not async: the platform has its copy of the ciphertext when this returns. */
+function openPlatform(wasm, key, isRing, kind, [a, b, c], envelope) {
   // A plain object's `ct` is decoded here, natively, and only its length goes to the core
   // with the other members (`parse` in bindings/wasm/src/envelope.rs); anything else is
-  // parsed whole by the core, which then hands back the decoded `ct`.
+  // parsed whole by the core, which then hands back the decoded `ct`. Both the header
+  // and the ciphertext are in kept buffers, handed over before any await.
   let json, ctLen, sealed;
   if (detachable(envelope)) {
     // Every member is a known one (the core reports any other): serialize all but `ct`.
-    json = encoder.encode(JSON.stringify(envelope, HEADER_MEMBERS));
-    sealed = base64urlDecodeCanonical(envelope.ct);
+    json = utf8Aux(JSON.stringify(envelope, HEADER_MEMBERS));
+    sealed = base64urlDecodeCanonical(envelope.ct, mainBuffer());
     ctLen = sealed ? sealed.length : -1;
   } else {
-    json = encoder.encode(envelopeText(envelope));
+    json = utf8(envelopeText(envelope));
   }
-  const parts = isRing
-    ? callWasm(() => wasmKeyringOf(key).openParts(kind, a, b, c, json, ctLen))
-    : callWasm(() => wasm.openParts(wasmKeyOf(key), kind, a, b, c, json, ctLen));
-  if (sealed) parts.push(sealed);
-  // With a keyring, the core has found the version the envelope names: take its copy.
-  const held = isRing ? keyNamedBy(key, envelope) : key;
   try {
-    return await platformKeyOf(held).open(parts);
+    const parts = isRing
+      ? callWasm(() => wasmKeyringOf(key).openParts(kind, a, b, c, json, ctLen))
+      : callWasm(() => wasm.openParts(wasmKeyOf(key), kind, a, b, c, json, ctLen));
+    if (sealed) parts.push(sealed);
+    // With a keyring, the core has found the version the envelope names: take its copy.
+    const held = isRing ? keyNamedBy(key, envelope) : key;
+    return platformKeyOf(held).open(parts).catch(rethrow);
   } catch (error) {
     rethrow(error);
   }

@@ -8,7 +8,13 @@
 // prefix and padding. The core parses and checks everything else first: the context,
 // key label and padding (the AAD and padded length come from it), and, when opening,
 // the envelope itself, its kind and the key's commitment (`openParts`).
-import { authFailed, invalidPayload, invalidPlaintext, payloadTooLarge } from "./errors.js";
+//
+// Each key derives a sender session's AES key once (one HKDF and one importKey per
+// session, not per call) and keeps it, as other senders' session keys by salt. Once a
+// session key is there, `seal` and `open` hand their bytes to the platform synchronously
+// (WebCrypto copies them before returning its promise), so the caller may pass a kept
+// buffer (lib/scratch.js) and wipe or reuse it as soon as the call returns.
+import { authFailed, invalidPayload, invalidPlaintext } from "./errors.js";
 
 const subtle = globalThis.crypto?.subtle;
 const encoder = new TextEncoder();
@@ -23,7 +29,6 @@ const SESSION_LABEL = ascii("domvia-e2ee v1 session");
 const SESSION_LIMIT = 2 ** 24;
 /** Other senders' sessions remembered per key. */
 const INCOMING_CAPACITY = 64;
-const MAX_PAYLOAD = 16 * 1024 * 1024;
 
 let node; // node:crypto, when running in Node (see useNodeCrypto)
 
@@ -43,25 +48,25 @@ const sessionInfo = (salt) => {
   return info;
 };
 
-// The two back ends: a session key from the key and a salt, and AES-256-GCM with it.
-// WebCrypto keeps keys as non-extractable CryptoKeys; node:crypto as KeyObjects.
+const toBytes = (buffer) => new Uint8Array(buffer);
+
+// The two back ends: a session key from the key and a salt (a promise of it, or the key
+// itself), and AES-256-GCM with it, which copies its input before returning (a promise,
+// or the result). WebCrypto keeps keys as non-extractable CryptoKeys; node:crypto as
+// KeyObjects.
 export const webCrypto = {
   importKey: (bytes) => subtle.importKey("raw", bytes, "HKDF", false, ["deriveBits"]),
   async sessionKey(ikm, salt) {
     const params = { name: "HKDF", hash: "SHA-256", salt: EXTRACT_SALT, info: sessionInfo(salt) };
     const bits = new Uint8Array(await subtle.deriveBits(params, await ikm, 256));
-    const key = await subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]);
+    const key = subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]);
     bits.fill(0);
     return key;
   },
-  async seal(key, iv, aad, framed) {
-    const params = { name: "AES-GCM", iv, additionalData: aad };
-    return new Uint8Array(await subtle.encrypt(params, await key, framed));
-  },
-  async open(key, iv, aad, sealed) {
-    const params = { name: "AES-GCM", iv, additionalData: aad };
-    return new Uint8Array(await subtle.decrypt(params, await key, sealed));
-  },
+  seal: (key, iv, aad, framed) =>
+    subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, key, framed).then(toBytes),
+  open: (key, iv, aad, sealed) =>
+    subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, sealed).then(toBytes),
 };
 
 export const nodeCrypto = {
@@ -97,6 +102,25 @@ export const nodeCrypto = {
   },
 };
 
+/** A session key being derived: `ready` once it is there (node:crypto: at once). */
+function sessionEntry(keyOrPromise) {
+  if (!(keyOrPromise instanceof Promise)) return { ready: keyOrPromise, promise: undefined };
+  const entry = { ready: undefined, promise: keyOrPromise };
+  keyOrPromise.then((key) => { entry.ready = key; }, () => {});
+  return entry;
+}
+
+/**
+ * Runs `use(key, bytes)` with a session's key: at once when the key is there (the
+ * platform copies `bytes` before returning), else on a copy of `bytes`, so that the
+ * caller may wipe or reuse them as soon as this returns.
+ */
+function withKey(entry, bytes, use) {
+  if (entry.ready !== undefined) return use(entry.ready, bytes);
+  const copy = bytes.slice();
+  return entry.promise.then((key) => use(key, copy)).finally(() => copy.fill(0));
+}
+
 /** The platform-AES state of one key: its HKDF input, own session, and others' sessions. */
 export class PlatformAesKey {
   #aes;
@@ -123,7 +147,7 @@ export class PlatformAesKey {
   #session() {
     if (!this.#outgoing || this.#outgoing.sealed >= SESSION_LIMIT) {
       const salt = this.#random(new Uint8Array(32));
-      this.#outgoing = { salt, key: this.#aes.sessionKey(this.#ikm, salt), sealed: 0 };
+      this.#outgoing = { salt, key: sessionEntry(this.#aes.sessionKey(this.#ikm, salt)), sealed: 0 };
     }
     this.#outgoing.sealed += 1;
     return this.#outgoing;
@@ -131,36 +155,31 @@ export class PlatformAesKey {
 
   #incomingKey(salt) {
     const id = base64urlEncode(salt);
-    let key = this.#incoming.get(id);
-    if (key) {
+    let entry = this.#incoming.get(id);
+    if (entry) {
       this.#incoming.delete(id); // most recently used last
     } else {
-      key = this.#aes.sessionKey(this.#ikm, salt);
+      entry = sessionEntry(this.#aes.sessionKey(this.#ikm, salt));
       if (this.#incoming.size >= INCOMING_CAPACITY) {
         this.#incoming.delete(this.#incoming.keys().next().value);
       }
     }
-    this.#incoming.set(id, key);
-    return key;
+    this.#incoming.set(id, entry);
+    return entry;
   }
 
   /**
-   * Seals payload JSON text (UTF-8 bytes, wiped afterwards) into an envelope object.
-   * `aad` and `paddedLength` come from the core, which has checked the context, label
-   * and padding.
+   * Seals a framed plaintext (`frame` in lib/scratch.js) into an envelope object. `aad`
+   * and the padded length come from the core, which has checked the context, label and
+   * padding. `framed` is the caller's to wipe once this has returned (its promise).
    */
-  async seal(payload, aad, paddedLength, header) {
-    if (payload.length > MAX_PAYLOAD) throw payloadTooLarge(payload.length);
-    const framed = new Uint8Array(paddedLength);
-    new DataView(framed.buffer).setUint32(0, payload.length);
-    framed.set(payload, 4);
-    payload.fill(0);
+  async seal(framed, aad, header) {
     const session = this.#session();
     const nonce = new Uint8Array(44);
     nonce.set(session.salt);
     const iv = this.#random(nonce.subarray(32));
-    const sealed = await this.#aes.seal(session.key, iv, aad, framed);
-    framed.fill(0);
+    const aes = this.#aes;
+    const sealed = await withKey(session.key, framed, (key, bytes) => aes.seal(key, iv, aad, bytes));
     const envelope = { v: 1, suite: SUITE_NAME, kind: header.kind };
     if (header.kid !== undefined) envelope.kid = header.kid;
     envelope.kver = header.kver;
@@ -175,9 +194,12 @@ export class PlatformAesKey {
    * and commitment checked): steps 6 to 9 of section 8.
    */
   async open([aad, nonce, sealed]) {
+    const iv = nonce.subarray(32);
+    const aes = this.#aes;
     let framed;
     try {
-      framed = await this.#aes.open(this.#incomingKey(nonce.subarray(0, 32)), nonce.subarray(32), aad, sealed);
+      // Called before the first await: `sealed` may be a kept buffer (see `seal`).
+      framed = await withKey(this.#incomingKey(nonce.subarray(0, 32)), sealed, (key, bytes) => aes.open(key, iv, aad, bytes));
     } catch {
       throw authFailed();
     }
@@ -214,23 +236,30 @@ export function base64urlEncode(bytes) {
 /**
  * Decodes canonical unpadded base64url (spec/envelope-v1.md section 2), or returns
  * undefined: decoders are lenient (whitespace, padding, both alphabets), so the bytes
- * are encoded again and must give back the very same text.
+ * are encoded again and must give back the very same text. With `target` (a kept
+ * buffer), the bytes are decoded into it where the platform can (setFromBase64) and
+ * they fit, and the result is a view of it.
  */
-export function base64urlDecodeCanonical(text) {
+export function base64urlDecodeCanonical(text, target) {
   const rest = text.length % 4;
   if (rest === 1) return undefined;
   let bytes;
   try {
-    bytes = base64urlDecode(text);
+    if (target && typeof target.setFromBase64 === "function" && text.length <= target.length) {
+      // Whole chunks that fit are decoded: `read` falls short when the bytes do not fit.
+      const { read, written } = target.setFromBase64(text, { alphabet: "base64url" });
+      if (read === text.length) bytes = target.subarray(0, written);
+    }
+    bytes ??= base64urlDecode(text);
   } catch {
     return undefined;
   }
   if (typeof Uint8Array.fromBase64 !== "function") {
     return base64urlEncode(bytes) === text ? bytes : undefined;
   }
-  // fromBase64 has refused any character outside the base64url alphabet. It skips
-  // whitespace (then fewer bytes come out) and ignores the unused bits of the last
-  // character (which must be zero).
+  // fromBase64 and setFromBase64 have refused any character outside the base64url
+  // alphabet. They skip whitespace (then fewer bytes come out) and ignore the unused
+  // bits of the last character (which must be zero).
   if (bytes.length !== Math.floor((text.length * 3) / 4)) return undefined;
   if (rest !== 0) {
     const last = BASE64URL.indexOf(text[text.length - 1]);
