@@ -13,7 +13,7 @@ use domvia_protocol::{CloseCode, SocketId};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -220,14 +220,10 @@ async fn accept_loop(
                         gateway.metrics.error("tls_handshake_failed");
                     }
                 },
-                None => serve_plain(stream, gateway, peer).await,
+                None => serve_connection(TokioIo::new(stream), gateway, peer).await,
             }
         });
     }
-}
-
-async fn serve_plain(stream: TcpStream, gateway: Arc<Gateway>, peer: SocketAddr) {
-    serve_connection(TokioIo::new(stream), gateway, peer).await;
 }
 
 async fn serve_connection<I>(io: I, gateway: Arc<Gateway>, peer: SocketAddr)

@@ -314,6 +314,11 @@ fn every_error_names_the_field() {
             "config_wrong_type",
         ),
         (
+            "apps = [1]\n".to_owned(),
+            "apps[0]: must be a table",
+            "config_wrong_type",
+        ),
+        (
             format!("{one}allowed_origins = \"*\"\n"),
             "apps[0].allowed_origins: must be an array of strings",
             "config_wrong_type",

@@ -132,26 +132,15 @@ impl Fields {
         &mut self,
         key: &'static str,
     ) -> Result<Vec<(String, String)>, ConfigError> {
-        let items = match self.take(key) {
-            None => return Ok(Vec::new()),
-            Some(Value::Array(items)) => items,
-            Some(_) => return Err(self.wrong_type(key, "an array of strings")),
-        };
-        let base = self.path_of(key);
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let path = format!("{base}[{i}]");
-                match item {
-                    Value::String(s) => Ok((path, s)),
-                    _ => Err(ConfigError::WrongType {
-                        field: path,
-                        expected: "a string",
-                    }),
-                }
-            })
-            .collect()
+        self.array(
+            key,
+            "an array of strings",
+            "a string",
+            |path, item| match item {
+                Value::String(s) => Some((path, s)),
+                _ => None,
+            },
+        )
     }
 
     /// A sub-table (`[tls]`), if present.
@@ -165,24 +154,41 @@ impl Fields {
 
     /// An array of tables (`[[apps]]`), empty if absent.
     pub(super) fn tables(&mut self, key: &'static str) -> Result<Vec<Self>, ConfigError> {
+        self.array(
+            key,
+            "an array of tables",
+            "a table",
+            |path, item| match item {
+                Value::Table(table) => Some(Self::new(path, table)),
+                _ => None,
+            },
+        )
+    }
+
+    /// An array, empty if absent, each item converted with its path (`{key}[{i}]`) by
+    /// `item`, which answers `None` for an item of the wrong type.
+    fn array<T>(
+        &mut self,
+        key: &'static str,
+        expected_array: &'static str,
+        expected_item: &'static str,
+        item: impl Fn(String, Value) -> Option<T>,
+    ) -> Result<Vec<T>, ConfigError> {
         let items = match self.take(key) {
             None => return Ok(Vec::new()),
             Some(Value::Array(items)) => items,
-            Some(_) => return Err(self.wrong_type(key, "an array of tables")),
+            Some(_) => return Err(self.wrong_type(key, expected_array)),
         };
         let base = self.path_of(key);
         items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| {
+            .map(|(i, value)| {
                 let path = format!("{base}[{i}]");
-                match item {
-                    Value::Table(table) => Ok(Self::new(path, table)),
-                    _ => Err(ConfigError::WrongType {
-                        field: path,
-                        expected: "a table",
-                    }),
-                }
+                item(path.clone(), value).ok_or(ConfigError::WrongType {
+                    field: path,
+                    expected: expected_item,
+                })
             })
             .collect()
     }
