@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::App;
 use crate::config::ServerConfig;
+use crate::http::ExtraRoutes;
 use crate::metrics::Metrics;
 use crate::webhook::Webhooks;
 
@@ -33,6 +34,8 @@ pub struct Gateway {
     shutdown: watch::Sender<bool>,
     socket_high: u64,
     socket_seq: AtomicU64,
+    /// Routes served beside the gateway's own (see [`ExtraRoutes`]); set once at start.
+    extra_routes: Option<Arc<dyn ExtraRoutes>>,
 }
 
 impl Gateway {
@@ -40,6 +43,15 @@ impl Gateway {
     /// tokio runtime.
     #[must_use]
     pub fn new(config: ServerConfig) -> Arc<Self> {
+        Self::with_extra_routes(config, None)
+    }
+
+    /// [`Gateway::new`], also serving `extra_routes` for the paths the gateway does not own.
+    #[must_use]
+    pub fn with_extra_routes(
+        config: ServerConfig,
+        extra_routes: Option<Arc<dyn ExtraRoutes>>,
+    ) -> Arc<Self> {
         let metrics = Arc::new(Metrics::default());
         let webhooks = Webhooks::start(config.webhooks, &config.apps, Arc::clone(&metrics));
         let mut apps_by_key = HashMap::new();
@@ -65,6 +77,7 @@ impl Gateway {
             // are unique within a process and unlikely to repeat across restarts.
             socket_high: RandomState::new().hash_one(0_u8) % 1_000_000_000,
             socket_seq: AtomicU64::new(1),
+            extra_routes,
         })
     }
 
@@ -84,6 +97,12 @@ impl Gateway {
     #[must_use]
     pub fn app_by_id(&self, id: &str) -> Option<&Arc<App>> {
         self.apps_by_id.get(id)
+    }
+
+    /// The routes served beside the gateway's own, if any.
+    #[must_use]
+    pub fn extra_routes(&self) -> Option<&Arc<dyn ExtraRoutes>> {
+        self.extra_routes.as_ref()
     }
 
     /// The process's counters.
@@ -137,13 +156,25 @@ impl Server {
     /// # Errors
     /// When the address cannot be bound or the TLS files cannot be loaded.
     pub async fn bind(config: ServerConfig) -> io::Result<Self> {
+        Self::bind_with_extra_routes(config, None).await
+    }
+
+    /// [`Server::bind`], also serving `extra_routes` for the paths the gateway does not
+    /// own (see [`ExtraRoutes`]).
+    ///
+    /// # Errors
+    /// As [`Server::bind`].
+    pub async fn bind_with_extra_routes(
+        config: ServerConfig,
+        extra_routes: Option<Arc<dyn ExtraRoutes>>,
+    ) -> io::Result<Self> {
         let tls = match &config.tls {
             Some(tls) => Some(crate::tls::acceptor(tls)?),
             None => None,
         };
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
-        let gateway = Gateway::new(config);
+        let gateway = Gateway::with_extra_routes(config, extra_routes);
         let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&gateway), tls));
         Ok(Self {
             local_addr,

@@ -52,6 +52,7 @@ pub use broker::{
 };
 pub use config::{AppConfig, Limits, ServerConfig, TlsConfig, WebhookSettings, WebhookTarget};
 pub use gateway::{Gateway, Server};
+pub use http::ExtraRoutes;
 pub use metrics::Metrics;
 pub use presence::{
     DEFAULT_MAX_MEMBERS, DEFAULT_MAX_USER_INFO_BYTES, PresenceError, PresenceLimits, PresenceRoster,
