@@ -74,10 +74,8 @@ pub async fn handle(
         .http_requests
         .fetch_add(1, Ordering::Relaxed);
     let path = request.uri().path();
-    if !gateway_owns(path) {
-        if let Some(routes) = gateway.extra_routes() {
-            return Ok(extra(Arc::clone(routes), request).await);
-        }
+    if let Some(routes) = gateway.extra_routes().filter(|_| !gateway_owns(path)) {
+        return Ok(extra(Arc::clone(routes), request).await);
     }
     let response = if path.starts_with("/app/") || path == "/app" {
         crate::ws::upgrade(gateway, request, peer)
