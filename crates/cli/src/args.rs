@@ -30,6 +30,9 @@ pub(crate) enum Command {
     /// RUST_LOG (default `info`). Ctrl-C or SIGTERM shuts down gracefully (WebSockets
     /// closed with 4200). Exit status 2 for a refused configuration, 1 when the address
     /// cannot be bound.
+    ///
+    /// With the dev app (no --config, no DOMVIA_APP_* variables) it also serves the
+    /// strong-privacy demo at / (turn it off with --no-demo): open it in two tabs.
     Serve(ServeArgs),
     /// Generate a fresh 256-bit key.
     Keygen(KeygenArgs),
@@ -176,6 +179,9 @@ pub(crate) struct ServeArgs {
     /// A TOML config file (see examples/domvia.toml).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Do not serve the demo page at / (it is served only with the dev app anyway).
+    #[arg(long)]
+    pub(crate) no_demo: bool,
     /// How log lines are written.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,

@@ -2,7 +2,7 @@
 //! strong-privacy envelopes (spec/envelope-v1.md) from the command line.
 //!
 //! ```text
-//! domvia serve                                   # 127.0.0.1:6001 with the dev app
+//! domvia serve                                   # 127.0.0.1:6001 with the dev app and the demo at /
 //! domvia serve --config examples/domvia.toml --port 8080
 //! domvia keygen --out room.key
 //! echo '{"body":"hi"}' | domvia encrypt --kind chat --room-id room-42 --message-id msg-1 \
@@ -39,6 +39,7 @@ mod keys;
 mod lifecycle;
 mod output;
 mod serve;
+mod web_demo;
 
 use std::process::ExitCode;
 

@@ -6,12 +6,16 @@
 //! only for the dev app, whose credentials are public anyway); standard error gets the
 //! logs. A first signal starts a graceful shutdown (every WebSocket closed with 4200, up to
 //! `shutdown_grace_secs` for them to go); a second one exits at once.
+//!
+//! With the dev app and without `--no-demo`, the strong-privacy demo ([`crate::web_demo`])
+//! is served at `/` beside the gateway; never with an app of the operator's.
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use domvia_server::Server;
+use domvia_server::{ExtraRoutes, Server};
 use domvia_server::config::{
     DEV_APP_SECRET, ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET, ServerConfig,
 };
@@ -21,6 +25,7 @@ use tracing_subscriber::EnvFilter;
 use crate::args::{LogFormat, ServeArgs};
 use crate::error::CliError;
 use crate::output;
+use crate::web_demo::DemoRoutes;
 
 /// Where the apps came from, which decides what may be printed.
 #[derive(Debug)]
@@ -46,7 +51,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|source| CliError::Runtime { source })?;
-    let result = runtime.block_on(run(config, &source));
+    let demo = demo_routes(args, &config, &source);
+    let result = runtime.block_on(run(config, &source, demo));
     // Connection tasks still closing after the grace period are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
@@ -77,6 +83,20 @@ fn settle_config(
         config.listen.set_port(port);
     }
     Ok((config, source))
+}
+
+/// The demo's routes, in zero-config mode only: the dev app, whose secret is public, so
+/// the demo's trusted server signing with it gives nothing away.
+fn demo_routes(
+    args: &ServeArgs,
+    config: &ServerConfig,
+    source: &Source,
+) -> Option<Arc<dyn ExtraRoutes>> {
+    if args.no_demo || !matches!(source, Source::Dev) {
+        return None;
+    }
+    let app = config.apps.first()?;
+    Some(Arc::new(DemoRoutes::new(app.key.clone(), app.secret.clone())))
 }
 
 /// Structured logs on standard error, filtered by RUST_LOG (default `info`).
@@ -111,11 +131,16 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-async fn run(config: ServerConfig, source: &Source) -> Result<(), CliError> {
+async fn run(
+    config: ServerConfig,
+    source: &Source,
+    demo: Option<Arc<dyn ExtraRoutes>>,
+) -> Result<(), CliError> {
     // Handlers first, so a signal sent as soon as the address is printed is not lost.
     let mut signals = Signals::new().map_err(|source| CliError::Runtime { source })?;
     let listen = config.listen;
-    let server = Server::bind(config).await.map_err(|error| {
+    let with_demo = demo.is_some();
+    let server = Server::bind_with_extra_routes(config, demo).await.map_err(|error| {
         if error.get_ref().is_some_and(|inner| inner.is::<TlsError>()) {
             CliError::Tls(error)
         } else {
@@ -125,7 +150,7 @@ async fn run(config: ServerConfig, source: &Source) -> Result<(), CliError> {
             }
         }
     })?;
-    banner(&server, source)?;
+    banner(&server, source, with_demo)?;
     tracing::info!(addr = %server.local_addr(), "listening");
 
     let signal = signals.next().await;
@@ -138,7 +163,7 @@ async fn run(config: ServerConfig, source: &Source) -> Result<(), CliError> {
 }
 
 /// The address and credentials a developer needs to connect, on standard output.
-fn banner(server: &Server, source: &Source) -> Result<(), CliError> {
+fn banner(server: &Server, source: &Source, with_demo: bool) -> Result<(), CliError> {
     let config = server.gateway().config();
     let (http, ws) = match config.tls {
         Some(_) => ("https", "wss"),
@@ -158,6 +183,11 @@ fn banner(server: &Server, source: &Source) -> Result<(), CliError> {
             }
         }
         output::line(&format!("websocket: {ws}://{addr}/app/{}", app.key))?;
+    }
+    if with_demo {
+        output::line(&format!(
+            "demo: {http}://{addr}/ (open it in two tabs; --no-demo turns it off)"
+        ))?;
     }
     if matches!(source, Source::Dev) {
         output::note(
@@ -223,6 +253,7 @@ mod tests {
             host: host.map(|h| h.parse::<IpAddr>().unwrap()),
             port,
             config: config.map(PathBuf::from),
+            no_demo: false,
             log_format: LogFormat::Text,
         }
     }
