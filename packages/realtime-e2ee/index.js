@@ -20,9 +20,22 @@ import {
 } from "./lib/webcrypto.js";
 
 export {
-  E2eeError, InvalidArgumentError, KeyringError, OpenError, SealError,
+  BackupError, E2eeError, InvalidArgumentError, KeyLifecycleError, KeyringError, OpenError, SealError,
 } from "./lib/errors.js";
 export { AesGcmKey, Keyring, ReplayGuard, init };
+// The key lifecycle (spec/key-lifecycle.md).
+export {
+  Device, DeviceDirectory, createDevice, createDeviceDirectory, createRevocation, fingerprint,
+  importDevice, safetyNumber,
+} from "./lib/devices.js";
+export {
+  Room, createRoom, followRoom, signEnvelope, verifySignedEnvelope,
+} from "./lib/rooms.js";
+export {
+  PendingKeyRequest, VerifiedKeyRequest, answerKeyRequest, createBackup, createKeyRequest,
+  generateRecoveryKey, inspectBackup, restoreBackup, verifyKeyRequest,
+} from "./lib/backup.js";
+export { KEY_EVENTS, parseKeyMessage, userKeyChannel } from "./lib/transport.js";
 
 // Measured with bench/bench.mjs (see README): below this many bytes of payload JSON the
 // WebAssembly core is faster per call than the platform's AES, above it the platform's

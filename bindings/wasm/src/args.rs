@@ -5,7 +5,8 @@
 //! the core's own parsers, so their errors carry the core's codes.
 
 use domvia_e2ee::{
-    CallContext, ChatContext, Context, KeyId, KeyLabel, KeyVersion, Padding, RealtimeContext,
+    CallContext, ChatContext, Context, DeviceRef, KeyId, KeyLabel, KeyVersion, Padding,
+    RealtimeContext,
 };
 
 use crate::errors::Failure;
@@ -80,6 +81,33 @@ pub(crate) fn padding(text: &str) -> Result<Padding, Failure> {
     Ok(text.parse()?)
 }
 
+/// A device's name.
+///
+/// # Errors
+/// `invalid_identifier`.
+pub(crate) fn device(user: &str, device: &str) -> Result<DeviceRef, Failure> {
+    Ok(DeviceRef::parse(user, device)?)
+}
+
+/// A whole number from JavaScript (a time in Unix seconds, a count).
+///
+/// # Errors
+/// `invalid_argument` unless it is an integer from 0 to 2^53.
+pub(crate) fn whole(value: f64, what: &str) -> Result<u64, Failure> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
+    if value.fract() != 0.0 || !(0.0..=MAX_SAFE).contains(&value) {
+        return Err(Failure::invalid_argument(format!(
+            "{what} {value} is not an integer from 0 to 2^53"
+        )));
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "checked above: an integer from 0 to 2^53"
+    )]
+    Ok(value as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +149,17 @@ mod tests {
         assert_eq!(
             padding("multiple:0").map_err(|f| f.code),
             Err("invalid_padding")
+        );
+        assert_eq!(whole(1_767_225_600.0, "now"), Ok(1_767_225_600));
+        for bad in [-1.0, 0.5, f64::NAN, f64::INFINITY, 1e300] {
+            assert_eq!(
+                whole(bad, "now").map_err(|f| f.code),
+                Err("invalid_argument")
+            );
+        }
+        assert_eq!(
+            device("alice", "").map_err(|f| f.code),
+            Err("invalid_identifier")
         );
     }
 }

@@ -2,13 +2,13 @@
 //!
 //! Every error crossing into JavaScript is a [`Failure`]: the family decides the `Error`
 //! subclass the package throws (`InvalidArgumentError`, `SealError`, `OpenError`,
-//! `KeyringError`), the code is the core error's own `code()` (spec/errors.md), and the
+//! `KeyringError`, `KeyLifecycleError`, `BackupError`), the code is the core error's own `code()` (spec/errors.md), and the
 //! message is the core error's `Display`, which never contains a key or a payload. The
 //! `From` impls below are the whole table; the tests at the bottom walk every variant.
 
 use domvia_e2ee::{
-    ContextError, EnvelopeError, IdentifierError, KeyImportError, KeyVersionError, KeyringError,
-    OpenError, PaddingError, SealError,
+    BackupError, ContextError, EnvelopeError, ExchangeError, IdentifierError, KeyImportError,
+    KeyVersionError, KeyringError, OpenError, PaddingError, RotationError, SealError, WireError,
 };
 
 /// Which `Error` subclass of the package an error becomes.
@@ -23,6 +23,12 @@ pub enum Family {
     Open,
     /// A keyring operation was refused. The JavaScript class `KeyringError`.
     Keyring,
+    /// A key-lifecycle message or operation was refused: exchange (bundles, shares,
+    /// requests, responses, revocations, signed envelopes) or rotation. The JavaScript
+    /// class `KeyLifecycleError`.
+    KeyLifecycle,
+    /// A backup could not be made or restored. The JavaScript class `BackupError`.
+    Backup,
 }
 
 impl Family {
@@ -34,6 +40,8 @@ impl Family {
             Self::Seal => "SealError",
             Self::Open => "OpenError",
             Self::Keyring => "KeyringError",
+            Self::KeyLifecycle => "KeyLifecycleError",
+            Self::Backup => "BackupError",
         }
     }
 }
@@ -90,6 +98,32 @@ family! {
     EnvelopeError => Open,
     OpenError => Open,
     KeyringError => Keyring,
+    WireError => KeyLifecycle,
+    BackupError => Backup,
+}
+
+/// A keyring refusal inside an exchange (a share under a version held with another key)
+/// stays a keyring error; everything else is a key-lifecycle error.
+impl From<ExchangeError> for Failure {
+    fn from(error: ExchangeError) -> Self {
+        if let ExchangeError::Keyring(inner) = error {
+            return inner.into();
+        }
+        Self::from_core(Family::KeyLifecycle, error.code(), &error)
+    }
+}
+
+/// Each wrapped error keeps its own family; the room's own refusals are key-lifecycle
+/// errors.
+impl From<RotationError> for Failure {
+    fn from(error: RotationError) -> Self {
+        match error {
+            RotationError::Keyring(inner) => inner.into(),
+            RotationError::Exchange(inner) => inner.into(),
+            RotationError::Seal(inner) => inner.into(),
+            other => Self::from_core(Family::KeyLifecycle, other.code(), &other),
+        }
+    }
 }
 
 impl From<Failure> for wasm_bindgen::JsValue {
@@ -106,9 +140,9 @@ impl From<Failure> for wasm_bindgen::JsValue {
 #[cfg(test)]
 mod tests {
     use domvia_e2ee::{
-        ContextError, EnvelopeError, ExportProblem, IdentifierError, KeyId, KeyImportError,
-        KeyVersion, KeyVersionError, KeyringError, Kind, Malformed, OpenError, PaddingError,
-        SealError,
+        BackupError, ContextError, DeviceRef, EnvelopeError, ExchangeError, ExportProblem,
+        IdentifierError, KeyId, KeyImportError, KeyVersion, KeyVersionError, KeyringError, Kind,
+        Malformed, OpenError, PaddingError, RotationError, RotationReason, SealError,
     };
 
     use super::{Failure, Family};
@@ -136,6 +170,8 @@ mod tests {
             Family::Seal,
             Family::Open,
             Family::Keyring,
+            Family::KeyLifecycle,
+            Family::Backup,
         ]
         .map(Family::class_name);
         assert_eq!(
@@ -144,7 +180,9 @@ mod tests {
                 "InvalidArgumentError",
                 "SealError",
                 "OpenError",
-                "KeyringError"
+                "KeyringError",
+                "KeyLifecycleError",
+                "BackupError",
             ]
         );
         check(
@@ -301,6 +339,138 @@ mod tests {
         for problem in problems {
             let export = KeyringError::InvalidExport { problem };
             check(export, Keyring, "invalid_export");
+        }
+    }
+
+    fn device() -> DeviceRef {
+        DeviceRef::parse("alice", "phone").unwrap_or_else(|_| unreachable!())
+    }
+
+    /// A core wire error, obtained the only way the core makes one: by parsing.
+    fn wire_errors() -> Vec<domvia_e2ee::WireError> {
+        let malformed = domvia_e2ee::DeviceSecret::from_json("{}").err();
+        let version =
+            domvia_e2ee::DeviceSecret::from_json(r#"{"format":"domvia-device-secret","v":2}"#)
+                .err();
+        let errors: Vec<_> = [malformed, version].into_iter().flatten().collect();
+        assert_eq!(errors.len(), 2);
+        errors
+    }
+
+    #[test]
+    fn every_exchange_error_is_a_key_lifecycle_error() {
+        use Family::KeyLifecycle;
+        let wire = wire_errors();
+        check(wire[0].clone(), KeyLifecycle, "malformed");
+        check(wire[1].clone(), KeyLifecycle, "unsupported_version");
+        check(
+            ExchangeError::from(wire[0].clone()),
+            KeyLifecycle,
+            "malformed",
+        );
+        let d = device();
+        let cases = [
+            (
+                ExchangeError::BadSignature { signer: d.clone() },
+                "bad_signature",
+            ),
+            (
+                ExchangeError::WrongRecipient { to: d.clone() },
+                "wrong_recipient",
+            ),
+            (
+                ExchangeError::UnknownDevice { device: d.clone() },
+                "unknown_device",
+            ),
+            (
+                ExchangeError::RevokedDevice { device: d.clone() },
+                "revoked_device",
+            ),
+            (
+                ExchangeError::DeviceConflict { device: d.clone() },
+                "device_conflict",
+            ),
+            (ExchangeError::Authentication, "auth_failed"),
+            (ExchangeError::Replayed, "replayed"),
+            (
+                ExchangeError::StaleKeyVersion {
+                    key_id: id(),
+                    key_version: V,
+                    current: V,
+                },
+                "stale_key_version",
+            ),
+            (
+                ExchangeError::OtherUser {
+                    from: d.clone(),
+                    to: d.clone(),
+                },
+                "other_user",
+            ),
+            (ExchangeError::UnknownRequest, "unknown_request"),
+            (ExchangeError::Seal, "internal"),
+        ];
+        for (error, code) in cases {
+            check(error, KeyLifecycle, code);
+        }
+        let conflict = KeyringError::VersionConflict {
+            key_id: id(),
+            key_version: V,
+        };
+        check(
+            ExchangeError::from(conflict),
+            Family::Keyring,
+            "version_conflict",
+        );
+    }
+
+    #[test]
+    fn rotation_errors_keep_the_family_of_what_they_wrap() {
+        let required = RotationError::RotationRequired {
+            reason: RotationReason::MemberRemoved,
+        };
+        check(required, Family::KeyLifecycle, "rotation_required");
+        let member = RotationError::NotAMember { device: device() };
+        check(member, Family::KeyLifecycle, "not_a_member");
+        let keyring = RotationError::from(KeyringError::UnknownKeyId { key_id: id() });
+        check(keyring, Family::Keyring, "unknown_key");
+        let exchange = RotationError::from(ExchangeError::Replayed);
+        check(exchange, Family::KeyLifecycle, "replayed");
+        let seal = RotationError::from(SealError::Aead);
+        check(seal, Family::Seal, "internal");
+    }
+
+    #[test]
+    fn every_backup_error_is_a_backup_error() {
+        use Family::Backup;
+        let cases = [
+            (
+                BackupError::Corrupted { problem: "cut" },
+                "backup_corrupted",
+            ),
+            (
+                BackupError::UnsupportedVersion {
+                    found_format: "domvia-backup".into(),
+                    found_version: 2,
+                },
+                "unsupported_version",
+            ),
+            (BackupError::WrongSecret, "wrong_secret"),
+            (
+                BackupError::WrongSecretKind {
+                    needs: "passphrase",
+                },
+                "wrong_secret_kind",
+            ),
+            (BackupError::InvalidRecoveryKey, "invalid_recovery_key"),
+            (BackupError::RecoveryKeyChecksum, "recovery_key_checksum"),
+            (
+                BackupError::WeakKdfParams { m: 1, t: 1, p: 1 },
+                "weak_kdf_params",
+            ),
+        ];
+        for (error, code) in cases {
+            check(error, Backup, code);
         }
     }
 }

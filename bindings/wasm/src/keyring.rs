@@ -14,7 +14,7 @@ use crate::errors::Failure;
 /// Keys by id and version; see `domvia_e2ee::Keyring`.
 #[wasm_bindgen]
 #[derive(Default)]
-pub struct WasmKeyring(Keyring);
+pub struct WasmKeyring(pub(crate) Keyring);
 
 #[wasm_bindgen]
 impl WasmKeyring {

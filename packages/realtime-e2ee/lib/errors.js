@@ -25,14 +25,23 @@ export class SealError extends E2eeError {}
 export class OpenError extends E2eeError {}
 /** A keyring operation was refused. */
 export class KeyringError extends E2eeError {}
+/**
+ * A key-lifecycle message or operation was refused: a bundle, share, request, response,
+ * revocation or signed envelope (bad signature, wrong recipient, unknown or revoked
+ * device, replay, stale version…), or a room that must rotate first.
+ */
+export class KeyLifecycleError extends E2eeError {}
+/** A backup could not be made or restored: damaged, other version, wrong secret, weak parameters… */
+export class BackupError extends E2eeError {}
 
 // Class names survive minification: set them on the prototypes.
-for (const cls of [E2eeError, InvalidArgumentError, SealError, OpenError, KeyringError]) {
+const CLASSES = [E2eeError, InvalidArgumentError, SealError, OpenError, KeyringError, KeyLifecycleError, BackupError];
+for (const cls of CLASSES) {
   Object.defineProperty(cls.prototype, "name", { value: cls.name, writable: true, configurable: true });
 }
 
 const FAMILIES = Object.assign(Object.create(null), {
-  InvalidArgumentError, SealError, OpenError, KeyringError,
+  InvalidArgumentError, SealError, OpenError, KeyringError, KeyLifecycleError, BackupError,
 });
 
 /** An `invalid_argument` error for a JavaScript type the core never sees. */

@@ -6,6 +6,9 @@ import { PlatformAesKey, base64urlDecode } from "./webcrypto.js";
 const INTERNAL = Symbol("internal");
 const inner = new WeakMap();
 const fast = new WeakMap();
+// Each keyring's `#changed`, for the lifecycle operations that change a keyring from the
+// WebAssembly side (rotation, accepted shares and responses): they drop its cached keys.
+const changers = new WeakMap();
 
 function checkToken(token, what, how) {
   if (token !== INTERNAL) throw new TypeError(`${what} is not constructed directly; use ${how}`);
@@ -75,6 +78,7 @@ export class Keyring {
     checkToken(token, "Keyring", "createKeyring() or importKeyring()");
     this.#ring = ring;
     inner.set(this, ring);
+    changers.set(this, (f) => this.#changed(f));
   }
   #changed(f) {
     this.#keys.clear();
@@ -156,6 +160,8 @@ export class Keyring {
 
 export const wrapKeyring = (ring) => new Keyring(INTERNAL, ring);
 export const wasmKeyringOf = (ring) => inner.get(ring);
+/** Runs `f` (which may change the keyring on the WebAssembly side) and drops its cached keys. */
+export const changeKeyring = (ring, f) => changers.get(ring)(f);
 
 /**
  * Refuses envelopes already accepted for the same context (spec/envelope-v1.md section
