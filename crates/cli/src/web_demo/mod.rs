@@ -7,8 +7,9 @@
 //! gateway, which relays only ciphertext and metadata. [`trusted_server`] is the one piece
 //! with the app secret, the part a real app replaces.
 //!
-//! Routes: `GET /` (the page), `GET /demo/<file>`, `POST /demo/auth` (the trusted
-//! server). Everything else is left to the gateway.
+//! Routes: `GET /` (the page), `GET /demo/<file>`, `GET /demo/config.json` (the app key
+//! the page connects with), `POST /demo/auth` (the trusted server). Everything else is
+//! left to the gateway.
 
 pub(crate) mod trusted_server;
 
@@ -28,17 +29,22 @@ mod assets {
 const PREFIX: &str = "/demo/";
 /// Where the trusted server answers pusher-js's channel authorization.
 const AUTH_PATH: &str = "/demo/auth";
+/// The page's settings: `{"appKey": …}`.
+const CONFIG_PATH: &str = "/demo/config.json";
 
 /// The demo's routes, for [`domvia_server::Server::bind_with_extra_routes`].
 #[derive(Debug)]
 pub(crate) struct DemoRoutes {
     trusted_server: TrustedServer,
+    /// `{"appKey": …}`, for the page.
+    config_json: String,
 }
 
 impl DemoRoutes {
     /// The demo, its trusted server signing with the app `key` and `secret`.
     pub(crate) fn new(key: AppKey, secret: AppSecret) -> Self {
         Self {
+            config_json: serde_json::json!({ "appKey": key.as_str() }).to_string(),
             trusted_server: TrustedServer::new(key, secret),
         }
     }
@@ -53,6 +59,13 @@ impl ExtraRoutes for DemoRoutes {
             } else {
                 json_error(StatusCode::METHOD_NOT_ALLOWED, "POST only")
             });
+        }
+        if path == CONFIG_PATH {
+            return Some(domvia_server::http::text(
+                StatusCode::OK,
+                "application/json",
+                self.config_json.clone(),
+            ));
         }
         let file = if path == "/" {
             "index.html"
