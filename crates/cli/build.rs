@@ -59,7 +59,10 @@ fn run() -> Result<(), String> {
         "packages/realtime-e2ee/lib",
         "crates/cli/demo",
     ] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
     println!("cargo:rerun-if-env-changed=DOMVIA_DEMO_WASM");
     println!("cargo:rerun-if-env-changed=CARGO_NET_OFFLINE");
@@ -97,14 +100,28 @@ fn build_wasm(workspace: &Path) -> Result<PathBuf, String> {
     ensure_wasm_target()?;
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { workspace.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace.join(dir)
+            }
+        })
         .unwrap_or_else(|| workspace.join("target"))
         .join("demo-wasm");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--release", "--locked", "--target", WASM_TARGET, "-p", WASM_CRATE])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            WASM_CRATE,
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     if env::var("CARGO_NET_OFFLINE").is_ok_and(|value| value == "true") {
@@ -148,8 +165,8 @@ fn clean_environment(command: &mut Command) {
     ];
     for (name, _) in env::vars_os() {
         let Some(name) = name.to_str() else { continue };
-        let leaked_cargo = name.starts_with("CARGO_")
-            && !KEPT_CARGO.iter().any(|kept| name.starts_with(kept));
+        let leaked_cargo =
+            name.starts_with("CARGO_") && !KEPT_CARGO.iter().any(|kept| name.starts_with(kept));
         if leaked_cargo || REMOVED.contains(&name) || name.starts_with("DEP_") {
             command.env_remove(name);
         }
@@ -191,7 +208,11 @@ fn files_under(dir: &Path, prefix: &str) -> Result<Vec<(String, PathBuf)>, Strin
     for entry in entries {
         let entry = entry.map_err(|error| format!("reading {}: {error}", dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let served = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let served = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let path = entry.path();
         if path.is_dir() {
             found.extend(files_under(&path, &served)?);
@@ -209,7 +230,11 @@ fn write_assets(out: &Path, assets: &[(String, PathBuf)]) -> Result<(), String> 
          pub(crate) static ASSETS: &[(&str, &[u8])] = &[\n",
     );
     for (served, path) in assets {
-        let _ = writeln!(code, "    ({served:?}, include_bytes!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            code,
+            "    ({served:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        );
     }
     code.push_str("];\n");
     fs::write(out, code).map_err(|error| format!("writing {}: {error}", out.display()))

@@ -15,11 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domvia_server::{ExtraRoutes, Server};
 use domvia_server::config::{
     DEV_APP_SECRET, ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET, ServerConfig,
 };
 use domvia_server::tls::TlsError;
+use domvia_server::{ExtraRoutes, Server};
 use tracing_subscriber::EnvFilter;
 
 use crate::args::{LogFormat, ServeArgs};
@@ -96,7 +96,10 @@ fn demo_routes(
         return None;
     }
     let app = config.apps.first()?;
-    Some(Arc::new(DemoRoutes::new(app.key.clone(), app.secret.clone())))
+    Some(Arc::new(DemoRoutes::new(
+        app.key.clone(),
+        app.secret.clone(),
+    )))
 }
 
 /// Structured logs on standard error, filtered by RUST_LOG (default `info`).
@@ -140,16 +143,18 @@ async fn run(
     let mut signals = Signals::new().map_err(|source| CliError::Runtime { source })?;
     let listen = config.listen;
     let with_demo = demo.is_some();
-    let server = Server::bind_with_extra_routes(config, demo).await.map_err(|error| {
-        if error.get_ref().is_some_and(|inner| inner.is::<TlsError>()) {
-            CliError::Tls(error)
-        } else {
-            CliError::Listen {
-                addr: listen,
-                source: error,
+    let server = Server::bind_with_extra_routes(config, demo)
+        .await
+        .map_err(|error| {
+            if error.get_ref().is_some_and(|inner| inner.is::<TlsError>()) {
+                CliError::Tls(error)
+            } else {
+                CliError::Listen {
+                    addr: listen,
+                    source: error,
+                }
             }
-        }
-    })?;
+        })?;
     banner(&server, source, with_demo)?;
     tracing::info!(addr = %server.local_addr(), "listening");
 

@@ -85,13 +85,16 @@ impl ExtraRoutes for DemoRoutes {
 impl DemoRoutes {
     fn auth(&self, form: &[u8]) -> Response<Body> {
         match self.trusted_server.authorize(form) {
-            Ok(grant) => domvia_server::http::text(StatusCode::OK, "application/json", grant.to_json()),
+            Ok(grant) => {
+                domvia_server::http::text(StatusCode::OK, "application/json", grant.to_json())
+            }
             Err(refused) => {
                 let status = match refused {
                     trusted_server::AuthRefused::BadField { .. } => StatusCode::BAD_REQUEST,
                     trusted_server::AuthRefused::Forbidden { .. } => StatusCode::FORBIDDEN,
                 };
-                let body = serde_json::json!({ "error": refused.to_string(), "code": refused.code() });
+                let body =
+                    serde_json::json!({ "error": refused.to_string(), "code": refused.code() });
                 domvia_server::http::text(status, "application/json", body.to_string())
             }
         }
@@ -143,10 +146,7 @@ mod tests {
     use super::*;
 
     fn routes() -> DemoRoutes {
-        DemoRoutes::new(
-            "k".parse().unwrap(),
-            AppSecret::new("s").unwrap(),
-        )
+        DemoRoutes::new("k".parse().unwrap(), AppSecret::new("s").unwrap())
     }
 
     fn get(path: &str) -> Option<Response<Body>> {
@@ -166,7 +166,11 @@ mod tests {
         ] {
             assert!(asset(file).is_some_and(|body| !body.is_empty()), "{file}");
         }
-        assert!(asset("pkg/wasm/domvia_e2ee_wasm_bg.wasm").unwrap().starts_with(b"\0asm"));
+        assert!(
+            asset("pkg/wasm/domvia_e2ee_wasm_bg.wasm")
+                .unwrap()
+                .starts_with(b"\0asm")
+        );
     }
 
     #[test]
@@ -174,13 +178,22 @@ mod tests {
         let wasm = get("/demo/pkg/wasm/domvia_e2ee_wasm_bg.wasm").unwrap();
         assert_eq!(wasm.headers()[header::CONTENT_TYPE], "application/wasm");
         let page = get("/").unwrap();
-        assert_eq!(page.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
-        assert_eq!(get("/demo/missing.js").unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            page.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            get("/demo/missing.js").unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
         assert!(get("/elsewhere").is_none());
     }
 
     #[test]
     fn auth_is_post_only() {
-        assert_eq!(get(AUTH_PATH).unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            get(AUTH_PATH).unwrap().status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     }
 }

@@ -103,9 +103,9 @@ impl TrustedServer {
             .parse()
             .map_err(|_| AuthRefused::BadField { field: "socket_id" })?;
         let channel_text = field("channel_name")?;
-        let channel: ChannelName = channel_text
-            .parse()
-            .map_err(|_| AuthRefused::BadField { field: "channel_name" })?;
+        let channel: ChannelName = channel_text.parse().map_err(|_| AuthRefused::BadField {
+            field: "channel_name",
+        })?;
         let user = parse_user(&field("user")?)?;
 
         let channel_data = if channel.as_str() == ROOM_CHANNEL {
@@ -213,10 +213,7 @@ mod tests {
             assert_eq!(refused, AuthRefused::BadField { field: "user" });
         }
         let no_socket = server().authorize(b"channel_name=presence-e2ee-demo&user=alice");
-        assert_eq!(
-            no_socket,
-            Err(AuthRefused::BadField { field: "socket_id" })
-        );
+        assert_eq!(no_socket, Err(AuthRefused::BadField { field: "socket_id" }));
         let bad_socket = server().authorize(b"socket_id=x&channel_name=presence-e2ee-demo&user=a");
         assert_eq!(
             bad_socket,
