@@ -73,6 +73,10 @@ cargo build -p domvia-cli --locked
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 DOMVIA_BIN="$PWD/target/debug/domvia" node --test --test-concurrency=1 tests/js/ 2>&1 | tee -a "$log"
 
+step "the demo of domvia serve in two Chromium pages: keys, chat, call, location; no plaintext relayed"
+(cd tests/demo && npm ci --no-audit --no-fund --loglevel=error)
+DOMVIA_BIN="$PWD/target/debug/domvia" node --test tests/demo/ 2>&1 | tee -a "$log"
+
 step "load harness smoke: 50 subscribers and 200 idle connections against domvia serve, no loss"
 scripts/loadtest.sh --smoke --debug --out "$(mktemp -d)"
 
