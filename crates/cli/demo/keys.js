@@ -4,8 +4,9 @@
 //
 // - Each device publishes its self-signed bundle (client-domvia-device) when it joins, and
 //   again when it sees a device it did not know, so both sides learn each other.
-// - The first device (no key after a short wait, smallest device id among the devices
-//   seen) creates the room key, version 1.
+// - The first device creates the room key, version 1: after a short wait without a key
+//   when it has seen no other device, after a longer one (a holder would have shared by
+//   then) when it has, and only if its id is the smallest of the present devices.
 // - A device holding the key shares it with each new device (client-domvia-keyshare,
 //   sealed to that device's HPKE key, signed by the sender).
 // - When a member leaves, the remaining device with the smallest id rotates: a fresh
@@ -14,7 +15,8 @@ import * as e2ee from "./pkg/index.js";
 
 export const ROOM_ID = "e2ee-demo";
 export const KEY_ID = "e2ee-demo-room";
-const CREATE_AFTER_MS = 1500;
+const CREATE_ALONE_AFTER_MS = 1500;
+const CREATE_AMONG_OTHERS_AFTER_MS = 6000;
 
 /** A random identifier with a prefix (device and message ids). */
 export function randomId(prefix) {
@@ -67,7 +69,8 @@ export class KeyManager {
   /** Publishes this device's bundle; after a short wait, creates the key if nobody shared one. */
   joined() {
     this.hooks.send(e2ee.KEY_EVENTS.device, this.device.bundle());
-    setTimeout(() => this.#createIfFirst(), CREATE_AFTER_MS);
+    setTimeout(() => this.#createIfFirst(false), CREATE_ALONE_AFTER_MS);
+    setTimeout(() => this.#createIfFirst(true), CREATE_AMONG_OTHERS_AFTER_MS);
   }
 
   /** Handles a room event if it is a key message; true when it was one. */
@@ -144,7 +147,7 @@ export class KeyManager {
     for (const share of pending) this.#onShare(share);
   }
 
-  async #createIfFirst() {
+  async #createIfFirst(waitedLong) {
     if (this.keyVersion !== undefined) return;
     const present = this.hooks.presentUsers();
     const candidates = this.directory
@@ -152,8 +155,9 @@ export class KeyManager {
       .filter((d) => d.status === "active" && present.has(d.userId))
       .map((d) => d.deviceId)
       .sort();
+    if (candidates.length > 1 && !waitedLong) return;
     if (candidates[0] !== this.device.deviceId) {
-      this.hooks.log("waiting for a device holding the key to share it");
+      if (waitedLong) this.hooks.log("waiting for a device holding the key to share it");
       return;
     }
     const followers = this.room.members().filter((m) => !this.#isMe(m.userId, m.deviceId));
