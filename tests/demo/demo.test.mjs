@@ -88,6 +88,9 @@ async function openAs(user) {
     socket.on("framereceived", ({ payload }) => frames.push({ sent: false, payload: String(payload) }));
   });
   page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) errors.push(message.text());
+  });
   await page.goto(`${gateway.url}?user=${user}`);
   return { page, frames, errors, user };
 }

@@ -180,6 +180,10 @@ fn zero_config_serves_the_page_the_package_and_its_webassembly() {
     assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
     assert!(page.text().contains("/demo/app.js"));
     assert!(page.text().contains("the part a real app replaces"));
+    assert!(
+        page.header("content-security-policy")
+            .contains("script-src 'self' 'wasm-unsafe-eval'")
+    );
 
     for path in [
         "/demo/app.js",

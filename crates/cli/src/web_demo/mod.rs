@@ -25,6 +25,12 @@ mod assets {
     include!(concat!(env!("OUT_DIR"), "/demo_assets.rs"));
 }
 
+/// The page may load only its own files, connect only to its own origin (the gateway's
+/// WebSocket and the trusted server), and compile WebAssembly; nothing inline.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     connect-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Where the page's files are served.
 const PREFIX: &str = "/demo/";
 /// Where the trusted server answers pusher-js's channel authorization.
@@ -135,6 +141,10 @@ fn file_response(path: &str, body: &'static [u8]) -> Response<Body> {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     response
 }
