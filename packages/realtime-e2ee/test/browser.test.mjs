@@ -12,8 +12,33 @@ const PAGE = `<!doctype html>
 <title>@domvia/realtime-e2ee in the browser</title>
 <script type="module">
   import {
-    decryptChatJson, encryptChatJson, exportKey, generateAesGcmKey, importKey, platformAesThreshold,
+    createBackup, createDeviceDirectory, createKeyring, decryptChatJson, encryptChatJson, exportKey,
+    followRoom, generateAesGcmKey, generateRecoveryKey, importDevice, importKey, platformAesThreshold,
+    verifySignedEnvelope,
   } from "./index.js";
+
+  // The key lifecycle: Bob's device (its secret made in Node) accepts Alice's key share,
+  // verifies her signed envelope and reads it, then backs its keyring up for Node.
+  async function lifecycle({ bobSecret, aliceBundle, share, signed }) {
+    const bob = await importDevice(bobSecret);
+    const directory = await createDeviceDirectory();
+    directory.add(aliceBundle);
+    const ring = await createKeyring();
+    const room = await followRoom(bob, { roomId: "room-42", keyId: "room-42" });
+    const accepted = room.acceptShare(bob, ring, directory, share);
+    const context = { kind: "chat", roomId: "room-42", messageId: "msg-2" };
+    const verified = verifySignedEnvelope(signed, directory, context);
+    const body = await decryptChatJson(verified.envelope, ring, { roomId: "room-42", messageId: "msg-2" });
+    let replay;
+    try {
+      room.acceptShare(bob, ring, directory, share);
+    } catch (error) {
+      replay = { name: error.name, code: error.code };
+    }
+    const recoveryKey = await generateRecoveryKey();
+    const backup = await createBackup(ring, { recoveryKey });
+    return { accepted, sender: verified.sender, body, replay, recoveryKey, backup };
+  }
 
   async function run({ rawKey, fromNode }) {
     const report = { secure: isSecureContext, threshold: platformAesThreshold() };
@@ -45,6 +70,7 @@ const PAGE = `<!doctype html>
         report.badCt.push(error.code);
       }
     }
+    report.lifecycle = await lifecycle(window.input.lifecycle);
     return report;
   }
   run(window.input).then((report) => { window.report = report; }, (error) => { window.report = { error: String(error) }; });
@@ -70,11 +96,21 @@ test("Chromium loads the package with <script type=module>, seals, opens, and in
     await e2ee.encryptChatJson({ from: "node" }, key, options),
     await e2ee.encryptChatJson({ body: "n".repeat(70_000) }, key, options),
   ];
+  // Alice (in Node) creates a room with Bob's device and shares version 1 with it.
+  const alice = await e2ee.createDevice("alice", "phone");
+  const bob = await e2ee.createDevice("bob", "laptop");
+  const aliceRing = await e2ee.createKeyring();
+  const room = await e2ee.createRoom(alice, aliceRing, { roomId: "room-42", keyId: "room-42" });
+  room.addDevice(bob.bundle());
+  const [share] = room.shareCurrent(alice, aliceRing);
+  const chat = { kind: "chat", roomId: "room-42", messageId: "msg-2" };
+  const signed = e2ee.signEnvelope(alice, room.encryptJson(aliceRing, { body: "signed by Alice" }, chat), chat);
+  const lifecycle = { bobSecret: bob.exportSecret(), aliceBundle: alice.bundle(), share, signed };
   const page = await browser.context.newPage();
   const problems = [];
   page.on("pageerror", (error) => problems.push(String(error)));
   page.on("requestfailed", (request) => problems.push(`${request.url()}: ${request.failure()?.errorText}`));
-  await page.addInitScript((input) => { window.input = input; }, { rawKey, fromNode });
+  await page.addInitScript((input) => { window.input = input; }, { rawKey, fromNode, lifecycle });
   await page.goto(`${server.url}/browser-test.html`);
   await page.waitForFunction(() => window.report !== undefined, null, { timeout: 30_000 });
   const report = await page.evaluate(() => window.report);
@@ -93,4 +129,12 @@ test("Chromium loads the package with <script type=module>, seals, opens, and in
   const context = { roomId: "room-42", messageId: "msg-1" };
   assert.deepEqual(await e2ee.decryptChatJson(report.toNode[0], key, context), { body: "Private message", sender_id: "user-1" });
   assert.equal((await e2ee.decryptChatJson(report.toNode[1], key, context)).body.length, 70_000);
+
+  const life = report.lifecycle;
+  assert.deepEqual(life.accepted, { keyVersion: 1, from: { userId: "alice", deviceId: "phone" } });
+  assert.deepEqual(life.sender, { userId: "alice", deviceId: "phone" });
+  assert.deepEqual(life.body, { body: "signed by Alice" });
+  assert.deepEqual(life.replay, { name: "KeyLifecycleError", code: "replayed" });
+  const restored = await e2ee.restoreBackup(life.backup, { recoveryKey: life.recoveryKey });
+  assert.deepEqual(restored.export(), aliceRing.export(), "the browser's backup holds Alice's key");
 });
