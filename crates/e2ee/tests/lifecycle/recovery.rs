@@ -263,20 +263,28 @@ fn request_and_response_reproduce_and_restore_the_keyring() {
     let parsed = KeyRequest::from_json(rec["request"]["request_json"].as_str().unwrap()).unwrap();
     let verified = parsed.verify_for(&device(RESPONDER)).unwrap();
     assert_eq!(verified.bundle().id(), device(NEW_DEVICE).id());
-    let mut restored = Keyring::new();
-    let added = pending
-        .accept(
-            &KeyResponse::from_json(text).unwrap(),
-            &device(NEW_DEVICE),
-            device(RESPONDER).bundle(),
-            &mut restored,
-        )
-        .unwrap();
-    assert_eq!(added, 3);
+    // The requester can rebuild its pending state from its own request, nobody else can.
     assert_eq!(
-        serde_json::from_str::<Value>(&restored.export().to_json()).unwrap(),
-        rec["response"]["keyring_export"]
+        parsed.pending_for(&device(RESPONDER)).unwrap_err().code(),
+        "unknown_request"
     );
+    let rebuilt = parsed.pending_for(&device(NEW_DEVICE)).unwrap();
+    for pending in [pending, rebuilt] {
+        let mut restored = Keyring::new();
+        let added = pending
+            .accept(
+                &KeyResponse::from_json(text).unwrap(),
+                &device(NEW_DEVICE),
+                device(RESPONDER).bundle(),
+                &mut restored,
+            )
+            .unwrap();
+        assert_eq!(added, 3);
+        assert_eq!(
+            serde_json::from_str::<Value>(&restored.export().to_json()).unwrap(),
+            rec["response"]["keyring_export"]
+        );
+    }
 }
 
 #[test]
