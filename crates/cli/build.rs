@@ -15,8 +15,8 @@
 //!
 //! Offline builds: with `CARGO_NET_OFFLINE=true` the nested build runs `--offline` (its
 //! dependencies must then be in the local registry cache, as after one online build).
-//! `DOMVIA_DEMO_WASM=/path/to/domvia_e2ee_wasm.wasm` skips the nested build and uses
-//! that module instead (it must come from this workspace's bindings/wasm).
+//! `DOMVIA_DEMO_WASM=/absolute/path/to/domvia_e2ee_wasm.wasm` skips the nested build and
+//! uses that module instead (it must come from this workspace's bindings/wasm).
 
 #![allow(
     clippy::print_stderr,
@@ -55,6 +55,7 @@ fn run() -> Result<(), String> {
         "bindings/wasm",
         "crates/e2ee",
         "Cargo.lock",
+        "Cargo.toml",
         "packages/realtime-e2ee/index.js",
         "packages/realtime-e2ee/lib",
         "crates/cli/demo",
