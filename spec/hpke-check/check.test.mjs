@@ -4,6 +4,8 @@
 //  - @hpke/core opens every key share Rust sealed (spec/vectors/key-lifecycle-v1.json),
 //    and reproduces its enc and ct from the same ephemeral key material;
 //  - it refuses the negative shares that reach the signature or HPKE;
+//  - it opens the key response (section 6.1) to the section 8.2 plaintext and reproduces
+//    it; node:crypto verifies requests, responses and revocations over bytes rebuilt here;
 //  - it seals shares of its own (spec/vectors/keyshare-js-v1.json), which the Rust test
 //    `shares_sealed_by_hpke_js_open_in_rust` opens. Regenerate with
 //    DOMVIA_WRITE_VECTORS=1 node --test spec/hpke-check/
@@ -150,4 +152,58 @@ test("shares sealed by @hpke/core match the committed file that Rust opens", asy
   for (const s of fresh.shares) {
     assert.equal(hex(await openShare(JSON.parse(s.share_json), device(s.to))), s.key, s.name);
   }
+});
+
+// Sections 6.1 and 6.3: key requests, key responses and revocations, rebuilt here.
+const bundleTbs = (b) => concat(str16("domvia-device v1"), str16(b.user), str16(b.device),
+  b64uDecode(b.hpke_pk), b64uDecode(b.sign_pk));
+const requestTbs = (r) => concat(str16("domvia-key-request v1"), b64uDecode(r.request_id), bundleTbs(r.bundle));
+const responseInfo = (r) => concat(str16("domvia-key-response v1"), b64uDecode(r.request_id),
+  str16(r.user), str16(r.from_device), str16(r.to_device));
+const responseTbs = (r) => concat(str16("domvia-key-response-sig v1"), responseInfo(r), u32(r.keys),
+  b64uDecode(r.enc), b64uDecode(r.ct));
+const u64 = (n) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(n)); return b; };
+const revocationTbs = (r) => concat(str16("domvia-revocation v1"), str16(r.user), str16(r.device),
+  b64uDecode(r.fingerprint), str16(r.by_device), u64(r.revoked_at));
+
+test("@hpke/core opens the key response Rust sealed to the spec's keys plaintext, and reproduces it", async () => {
+  const { request, response } = vectors.recovery;
+  const rq = JSON.parse(request.request_json);
+  const newDevice = device(request.new_device);
+  assert.equal(hex(requestTbs(rq)), request.request_tbs);
+  assert.ok(verify(null, requestTbs(rq), edPublic(newDevice), b64uDecode(rq.sig)));
+  const rs = JSON.parse(response.response_json);
+  assert.equal(hex(responseInfo(rs)), response.info);
+  assert.equal(hex(responseTbs(rs)), response.response_tbs);
+  assert.ok(verify(null, responseTbs(rs), edPublic(device(response.from)), b64uDecode(rs.sig)));
+  const recipientKey = await suite.kem.deserializePrivateKey(fromHex(device(response.to).hpke_sk));
+  const pt = new Uint8Array(await suite.open({ recipientKey, enc: b64uDecode(rs.enc), info: responseInfo(rs) },
+    b64uDecode(rs.ct), u32(rs.keys)));
+  assert.equal(hex(pt), response.keys_plaintext);
+  // Section 8.2: N entries of 298 bytes, each carrying a key of the expected export.
+  const n = new DataView(pt.buffer).getUint32(0);
+  assert.equal(n, rs.keys);
+  assert.equal(pt.length, 4 + 298 * n);
+  const exported = response.keyring_export.keys.flatMap((k) => k.versions.map((v) => v.key));
+  for (let i = 0; i < n; i++) {
+    const key = pt.subarray(4 + 298 * i + 9, 4 + 298 * i + 41);
+    assert.equal(b64u(key), exported[i]);
+  }
+  const recipientPublicKey = await suite.kem.deserializePublicKey(fromHex(device(response.to).hpke_pk));
+  const sealed = await suite.seal({ recipientPublicKey, info: responseInfo(rs), ekm: fromHex(response.ephemeral_ikm) },
+    pt, u32(rs.keys));
+  assert.equal(hex(sealed.enc), response.enc);
+  assert.equal(hex(sealed.ct), response.ct);
+});
+
+test("node:crypto verifies every revocation over the spec's revocation_tbs, and no altered one", () => {
+  for (const p of vectors.revocations.positive) {
+    const r = JSON.parse(p.revocation_json);
+    assert.equal(hex(revocationTbs(r)), p.revocation_tbs, p.name);
+    assert.ok(verify(null, revocationTbs(r), edPublic(device(p.signer)), b64uDecode(r.sig)), p.name);
+  }
+  const tampered = vectors.revocations.negative.find((n) => n.name === "revoked-at-changed");
+  const r = JSON.parse(tampered.revocation_json);
+  const signer = vectors.devices.find((d) => d.user === r.user && d.device === r.by_device);
+  assert.equal(verify(null, revocationTbs(r), edPublic(signer), b64uDecode(r.sig)), false);
 });

@@ -50,6 +50,10 @@ pub(crate) enum Command {
     /// Back up a keyring under a recovery key or a passphrase, or restore one.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// A new device asks another device of the same user for its keys (HPKE, approved by
+    /// comparing the safety number).
+    #[command(subcommand)]
+    Keyrequest(KeyrequestCommand),
 }
 
 /// `domvia device ...`
@@ -80,6 +84,76 @@ pub(crate) enum DeviceCommand {
         a: PathBuf,
         /// The other device's bundle file.
         b: PathBuf,
+    },
+    /// Revoke a lost device of the same user (or retire this one): prints the signed
+    /// revocation (event data for the user's key channel and the rooms' channels).
+    Revoke {
+        /// The secret file of the device that signs the revocation.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+        /// The bundle file of the device to revoke.
+        #[arg(long, value_name = "PATH")]
+        bundle: PathBuf,
+        /// When, in Unix seconds (default: now).
+        #[arg(long, value_name = "SECONDS")]
+        at: Option<u64>,
+    },
+    /// Verify a revocation against the known devices and print the device it revokes.
+    CheckRevocation {
+        /// A known device's bundle file (repeat for each device of the directory).
+        #[arg(long = "known", value_name = "PATH", required = true)]
+        known: Vec<PathBuf>,
+        /// The revocation; standard input when absent or `-`.
+        #[arg(value_name = "INPUT")]
+        input: Option<PathBuf>,
+    },
+}
+
+/// `domvia keyrequest ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyrequestCommand {
+    /// On the new device: print a signed key request (event data for the user's key
+    /// channel).
+    New {
+        /// The new device's secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+    },
+    /// On a device holding the keys: verify the request and, once the user has typed the
+    /// safety number the new device shows, answer with every key of the keyring sealed to
+    /// the new device.
+    Answer {
+        /// This device's secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+        /// The keyring export file whose keys to send.
+        #[arg(long, value_name = "PATH")]
+        keyring_file: PathBuf,
+        /// The safety number shown on the new device (`domvia device safety-number`);
+        /// spaces are ignored. The answer is refused unless it matches.
+        #[arg(long, value_name = "DIGITS")]
+        safety_number: String,
+        /// The request; standard input when absent or `-`.
+        #[arg(value_name = "INPUT")]
+        input: Option<PathBuf>,
+    },
+    /// On the new device: verify the response and write the keys to a new keyring file.
+    Accept {
+        /// The new device's secret file.
+        #[arg(long, value_name = "PATH")]
+        secret: PathBuf,
+        /// The request this device sent.
+        #[arg(long, value_name = "PATH")]
+        request: PathBuf,
+        /// The bundle file of the device that answers (whose safety number was compared).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// The new keyring export file (mode 0600).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// The response; standard input when absent or `-`.
+        #[arg(value_name = "INPUT")]
+        input: Option<PathBuf>,
     },
 }
 
@@ -278,6 +352,10 @@ pub(crate) struct EncryptArgs {
     /// Pad the plaintext to hide its exact size: none, power-of-two or multiple:N.
     #[arg(long, value_name = "POLICY", default_value = "none")]
     pub(crate) padding: String,
+    /// Sign the envelope as this device (its secret file): prints a signed envelope
+    /// (spec/key-lifecycle.md section 7), so receivers learn the verified sender.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) sign_with: Option<PathBuf>,
     /// The JSON payload file; standard input when absent or `-`. The payload is sealed
     /// as compact JSON (whitespace removed, object members in sorted order).
     #[arg(value_name = "INPUT")]
@@ -293,6 +371,10 @@ pub(crate) struct DecryptArgs {
     /// Refuse an envelope labelled with another key version.
     #[arg(long, value_name = "N")]
     pub(crate) expect_key_version: Option<u64>,
+    /// Require a signed envelope from one of these devices (bundle files; repeat the
+    /// flag): the signature is verified before opening and the sender is reported.
+    #[arg(long = "sender", value_name = "PATH")]
+    pub(crate) senders: Vec<PathBuf>,
     /// The envelope file; standard input when absent or `-`.
     #[arg(value_name = "INPUT")]
     pub(crate) input: Option<PathBuf>,

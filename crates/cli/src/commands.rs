@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domvia_e2ee::{AesGcmKey, Envelope, Padding, SealOptions};
+use domvia_e2ee::{AesGcmKey, Envelope, Padding, SealOptions, SignedEnvelope};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
@@ -13,8 +13,9 @@ use zeroize::Zeroizing;
 use crate::args::{DecryptArgs, EncryptArgs, InspectArgs, KeyFormat, KeygenArgs};
 use crate::context::{key_label, key_version};
 use crate::error::CliError;
-use crate::input::read_input;
+use crate::input::{Input, read_input};
 use crate::keys::{load_key, write_new_key_file};
+use crate::lifecycle::{known_devices, load_secret};
 use crate::output;
 
 /// `domvia keygen`: a fresh key to standard output, or to a new file.
@@ -50,6 +51,7 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<(), CliError> {
     let label = key_label(args.key_id.as_deref(), args.key_version)?;
     let padding: Padding = args.padding.parse()?;
     let key = load_key(&args.key.source())?;
+    let signer = args.sign_with.as_deref().map(load_secret).transpose()?;
     let input = read_input(args.input.as_deref())?;
     // Check the JSON without building a tree (RawValue), then seal it compacted, member
     // order kept, from a buffer that is wiped when dropped.
@@ -63,7 +65,10 @@ pub(crate) fn encrypt(args: &EncryptArgs) -> Result<(), CliError> {
     let payload: &RawValue = serde_json::from_str(&compacted).map_err(not_json)?;
     let options = SealOptions::with_padding(padding);
     let envelope = domvia_e2ee::seal_json(payload, &key, &context, &label, &options)?;
-    output::line(&envelope.to_json())
+    match signer {
+        Some(me) => output::line(&SignedEnvelope::sign(&me, envelope, &context).to_json()),
+        None => output::line(&envelope.to_json()),
+    }
 }
 
 /// `domvia decrypt`: opens the envelope for the expected context and prints its payload.
@@ -78,13 +83,64 @@ pub(crate) fn decrypt(args: &DecryptArgs) -> Result<(), CliError> {
         .map(|v| key_version("expect-key-version", v))
         .transpose()?;
     let opener = args.key.load()?;
-    let envelope = read_envelope(args.input.as_deref())?;
+    let senders = if args.senders.is_empty() {
+        None
+    } else {
+        Some(known_devices(&args.senders)?)
+    };
+    let input = read_input(args.input.as_deref())?;
+    let envelope = match &senders {
+        None => unsigned_envelope(input)?,
+        Some(directory) => {
+            let place = input.place.clone();
+            let signed = signed_envelope(input)?;
+            let verified = signed
+                .verify(directory, &context)
+                .map_err(|source| CliError::Exchange { place, source })?;
+            output::note(&format!("signed by {} (verified)", verified.sender));
+            verified.envelope.clone()
+        }
+    };
     let found = envelope.key_label().key_version;
     if let Some(expected) = expected_version.filter(|expected| *expected != found) {
         return Err(CliError::KeyVersionMismatch { expected, found });
     }
     let payload = opener.open(&envelope, &context)?;
     output::json_line(&payload)
+}
+
+/// An envelope; a signed one is refused, since its signature would go unchecked.
+fn unsigned_envelope(input: Input) -> Result<Envelope, CliError> {
+    Envelope::from_slice(&input.bytes).map_err(|source| {
+        let text = std::str::from_utf8(&input.bytes).unwrap_or("");
+        if SignedEnvelope::from_json(text.trim()).is_ok() {
+            CliError::SenderRequired {
+                place: input.place.clone(),
+            }
+        } else {
+            CliError::Envelope {
+                place: input.place.clone(),
+                source,
+            }
+        }
+    })
+}
+
+/// A signed envelope; a plain one is refused (the caller asked for a verified sender).
+fn signed_envelope(input: Input) -> Result<SignedEnvelope, CliError> {
+    let text = std::str::from_utf8(&input.bytes).unwrap_or("");
+    SignedEnvelope::from_json(text.trim()).map_err(|source| {
+        if Envelope::from_slice(&input.bytes).is_ok() {
+            CliError::SignatureRequired {
+                place: input.place.clone(),
+            }
+        } else {
+            CliError::Exchange {
+                place: input.place.clone(),
+                source,
+            }
+        }
+    })
 }
 
 /// `domvia inspect`: the envelope's visible header, which needs no key.

@@ -212,6 +212,26 @@ pub(crate) enum CliError {
     /// A backup could not be made or restored.
     #[error("{0}")]
     Backup(#[from] BackupError),
+    /// `keyrequest answer --safety-number` does not match the two devices' number.
+    #[error(
+        "the safety number typed does not match this device and the requesting device; \
+         compare the number on both screens again (nothing was sent)"
+    )]
+    SafetyNumberMismatch,
+    /// `decrypt --sender` was given an envelope that is not signed.
+    #[error("{place}: not a signed envelope, but --sender requires one")]
+    SignatureRequired {
+        /// Where the envelope came from.
+        place: Place,
+    },
+    /// `decrypt` without `--sender` was given a signed envelope.
+    #[error(
+        "{place}: a signed envelope; pass --sender with the bundle of each known sender to verify it"
+    )]
+    SenderRequired {
+        /// Where the envelope came from.
+        place: Place,
+    },
     /// `demo` opened an envelope in a context it was not sealed for: the core is broken.
     #[error("the demo's replayed envelope opened in another room; context binding is broken")]
     DemoReplayOpened,
@@ -250,6 +270,9 @@ impl CliError {
             Self::Listen { .. } => "listen_failed",
             Self::Runtime { .. } => "internal",
             Self::DemoReplayOpened => "internal",
+            Self::SafetyNumberMismatch => "safety_number_mismatch",
+            Self::SignatureRequired { .. } => "signature_required",
+            Self::SenderRequired { .. } => "sender_required",
             Self::Exchange { source, .. } => source.code(),
             Self::DeviceSecret { source, .. } => source.code(),
             Self::Backup(e) => e.code(),
@@ -282,6 +305,9 @@ impl CliError {
             | Self::Listen { .. }
             | Self::Runtime { .. }
             | Self::DemoReplayOpened
+            | Self::SafetyNumberMismatch
+            | Self::SignatureRequired { .. }
+            | Self::SenderRequired { .. }
             | Self::Exchange { .. }
             | Self::DeviceSecret { .. }
             | Self::Backup(_) => 1,

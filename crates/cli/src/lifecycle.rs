@@ -8,7 +8,7 @@ use std::path::Path;
 
 use domvia_e2ee::{
     Argon2Params, Backup, DeviceBundle, DeviceDirectory, DeviceSecret, KeyShare, KeyVersion,
-    Keyring, KeyringExport, RecoveryKey, ShareInbox, safety_number,
+    Keyring, KeyringExport, RecoveryKey, Revocation, ShareInbox, safety_number,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -20,7 +20,10 @@ use crate::input::{MAX_KEY_FILE_LEN, file_place, read_file, read_input};
 use crate::keys::{KeySource, load_key, load_keyring, write_new_key_file};
 use crate::output;
 
-fn text_file(role: &'static str, path: &Path) -> Result<(Zeroizing<String>, Place), CliError> {
+pub(crate) fn text_file(
+    role: &'static str,
+    path: &Path,
+) -> Result<(Zeroizing<String>, Place), CliError> {
     let place = file_place(role, path);
     let bytes = read_file(path, &place, MAX_KEY_FILE_LEN)?;
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| CliError::KeyNotText {
@@ -29,12 +32,12 @@ fn text_file(role: &'static str, path: &Path) -> Result<(Zeroizing<String>, Plac
     Ok((Zeroizing::new(text), place))
 }
 
-fn load_secret(path: &Path) -> Result<DeviceSecret, CliError> {
+pub(crate) fn load_secret(path: &Path) -> Result<DeviceSecret, CliError> {
     let (text, place) = text_file("device-secret file", path)?;
     DeviceSecret::from_json(text.trim()).map_err(|source| CliError::DeviceSecret { place, source })
 }
 
-fn load_bundle(path: &Path) -> Result<DeviceBundle, CliError> {
+pub(crate) fn load_bundle(path: &Path) -> Result<DeviceBundle, CliError> {
     let (text, place) = text_file("bundle file", path)?;
     DeviceBundle::from_json(text.trim()).map_err(|source| CliError::Exchange { place, source })
 }
@@ -77,7 +80,63 @@ pub(crate) fn device(cmd: &DeviceCommand) -> Result<(), CliError> {
             let (a, b) = (load_bundle(a)?, load_bundle(b)?);
             output::line(&safety_number(&a, &b).to_string())
         }
+        DeviceCommand::Revoke { secret, bundle, at } => {
+            let me = load_secret(secret)?;
+            let revoked = load_bundle(bundle)?;
+            let at = at.unwrap_or_else(unix_now);
+            let revocation =
+                Revocation::sign(&me, &revoked, at).map_err(|source| CliError::Exchange {
+                    place: file_place("bundle file", bundle),
+                    source,
+                })?;
+            output::note(&format!(
+                "revoked {} as {}: send it on the user's key channel and every room the device was in, then rotate those rooms",
+                revoked.id(),
+                me.id()
+            ));
+            output::line(&revocation.to_json())
+        }
+        DeviceCommand::CheckRevocation { known, input } => {
+            let mut directory = known_devices(known)?;
+            let data = read_input(input.as_deref())?;
+            let exchange = |source| CliError::Exchange {
+                place: data.place.clone(),
+                source,
+            };
+            let text = std::str::from_utf8(&data.bytes).unwrap_or("");
+            let revocation = Revocation::from_json(text.trim()).map_err(exchange)?;
+            let revoked = directory.apply_revocation(&revocation).map_err(exchange)?;
+            let shown = json!({
+                "revoked": {"user": revoked.user.as_str(), "device": revoked.device.as_str()},
+                "by_device": revocation.signer().device.as_str(),
+                "revoked_at": revocation.revoked_at(),
+            });
+            output::line(&shown.to_string())
+        }
     }
+}
+
+/// A directory of the devices in these bundle files.
+///
+/// # Errors
+/// File and bundle errors, or two different bundles for one device.
+pub(crate) fn known_devices(paths: &[std::path::PathBuf]) -> Result<DeviceDirectory, CliError> {
+    let mut directory = DeviceDirectory::new();
+    for path in paths {
+        directory
+            .add(load_bundle(path)?)
+            .map_err(|source| CliError::Exchange {
+                place: file_place("bundle file", path),
+                source,
+            })?;
+    }
+    Ok(directory)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// `domvia keyshare ...`

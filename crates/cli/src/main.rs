@@ -13,6 +13,8 @@
 //! domvia keyshare seal --secret phone.secret --to bob.bundle.json --room room-42 \
 //!     --key-id room-42 --key-version 1 --key-file room.key > share.json
 //! domvia backup create --keyring-file ring.json --recovery-key-file recovery.txt --out ring.backup
+//! domvia keyrequest new --secret tablet.secret > request.json
+//! domvia device revoke --secret laptop.secret --bundle phone.bundle.json > revocation.json
 //! ```
 //!
 //! Errors are one line on standard error, `domvia: <what went wrong> (<code>)`, with the
@@ -20,7 +22,8 @@
 //! when the command line is wrong. The CLI adds its own codes for what only it can get
 //! wrong: `not_found`, `permission_denied` and `io` (files and streams),
 //! `input_too_large` (over 64 MiB of input, or 1 MiB of key file), `file_exists`
-//! (`keygen --out` never overwrites), `key_unavailable` (`--key-env` names an unset
+//! (`keygen --out` never overwrites), `safety_number_mismatch` (`keyrequest answer`),
+//! `signature_required` and `sender_required` (`decrypt --sender`), `key_unavailable` (`--key-env` names an unset
 //! variable), `key_version_mismatch` (`decrypt --expect-key-version`), `usage` (a flag
 //! the chosen `--kind` does not use) and `internal`. `serve` exits 2 for a refused
 //! configuration (`config_...` codes, naming the field; `tls_...` for the certificate
@@ -38,6 +41,7 @@ mod input;
 mod keys;
 mod lifecycle;
 mod output;
+mod recovery;
 mod serve;
 
 use std::process::ExitCode;
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Device(cmd) => lifecycle::device(cmd),
         Command::Keyshare(cmd) => lifecycle::keyshare(cmd),
         Command::Backup(cmd) => lifecycle::backup(cmd),
+        Command::Keyrequest(cmd) => recovery::keyrequest(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -135,6 +135,22 @@ impl KeyRequest {
         serde_json::to_string(&w).unwrap_or_default()
     }
 
+    /// The pending state of a request `me` made, rebuilt from the request itself (a
+    /// device that did not keep the [`PendingRequest`] of [`KeyRequest::new`], such as a
+    /// command-line tool between two runs). The request id is public, so this gives no
+    /// power: [`PendingRequest::accept`] still needs `me`'s secret to open the response.
+    ///
+    /// # Errors
+    /// [`ExchangeError::UnknownRequest`] when the request carries another device's bundle.
+    pub fn pending_for(&self, me: &DeviceSecret) -> Result<PendingRequest, ExchangeError> {
+        if self.bundle != *me.bundle() {
+            return Err(ExchangeError::UnknownRequest);
+        }
+        Ok(PendingRequest {
+            request_id: self.request_id,
+        })
+    }
+
     /// Checks the request for `me`, a device of the same user.
     ///
     /// # Errors

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{LabelRng, b64d, b64u};
 
-fn keyring() -> Keyring {
+/// The keyring every backup vector (and the key response vector) carries.
+pub(crate) fn keyring() -> Keyring {
     let mut ring = Keyring::new();
     let mut rng = LabelRng::new("backup:keyring");
     ring.generate_with_rng("room-42".parse().unwrap(), &mut rng)

@@ -3,7 +3,6 @@
 //! re-signed with the sender's key so that the check after the signature is exercised.
 
 use domvia_e2ee::{AesGcmKey, KeyShare, KeyVersion, Keyring, ShareInbox};
-use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
 
 use crate::{LabelRng, b64d, device, directory, draw, fields};
@@ -76,12 +75,7 @@ fn tbs(s: &Value) -> Vec<u8> {
 
 /// Signs the share's `share_tbs` with `signer`'s Ed25519 seed, independently of the crate.
 fn resign(s: &mut Value, signer: &str) {
-    let secret: Value = serde_json::from_str(&device(signer).to_json()).unwrap();
-    let seed: [u8; 32] = b64d(secret["sign_sk"].as_str().unwrap())
-        .try_into()
-        .unwrap();
-    let sig = SigningKey::from_bytes(&seed).sign(&tbs(s)).to_bytes();
-    s["sig"] = json!(crate::b64u(&sig));
+    s["sig"] = json!(crate::sign_as(signer, &tbs(s)));
 }
 
 fn seal(c: &Case) -> KeyShare {

@@ -26,6 +26,9 @@ use sha2::{Digest, Sha256};
 
 mod backup;
 mod keyshare;
+mod recovery;
+mod revocation;
+mod signed;
 
 /// A reproducible stream: SHA-256(label || u64(counter)) blocks.
 pub(crate) struct LabelRng {
@@ -165,7 +168,7 @@ fn generate() -> Value {
     let a = device("alice-phone");
     let b = device("bob-laptop");
     json!({
-        "description": "Test vectors for spec/key-lifecycle.md. Hex for bytes; *_json members are exact wire text. Devices come from hpke_ikm (RFC 9180 DeriveKeyPair input) and sign_seed (Ed25519 seed). Backups: restore each positive blob with its recovery_key or passphrase to keyring_export; each negative must fail with error. Key shares: reproduce enc and ct from ephemeral_ikm (the DeriveKeyPair input of the ephemeral key), info and aad; negative shares must fail for the receiver `to`, whose directory holds `directory` with `revoked` revoked, with `error`.",
+        "description": "Test vectors for spec/key-lifecycle.md. Hex for bytes; *_json members are exact wire text. Devices come from hpke_ikm (RFC 9180 DeriveKeyPair input) and sign_seed (Ed25519 seed). Revocations: apply each positive one to a directory of `directory` (it revokes `revoked`); each negative must fail with `error` against `directory` with `revoked` revoked. Recovery: `request_json` from alice-laptop verifies for alice-phone; `response_json` opens (HPKE with info, aad) to `keys_plaintext` and restores `keyring_export`; negatives fail with `error`. Signed envelopes: verify each against `directory` and `context` (signed_tbs over the envelope's AAD), open with `key` to `payload`; negatives fail with `error`. Backups: restore each positive blob with its recovery_key or passphrase to keyring_export; each negative must fail with error. Key shares: reproduce enc and ct from ephemeral_ikm (the DeriveKeyPair input of the ephemeral key), info and aad; negative shares must fail for the receiver `to`, whose directory holds `directory` with `revoked` revoked, with `error`.",
         "format_version": 1,
         "devices": generate_devices(),
         "safety_numbers": [{
@@ -174,6 +177,9 @@ fn generate() -> Value {
         }],
         "keyshares": keyshare::generate(),
         "backups": backup::generate(),
+        "revocations": revocation::generate(),
+        "recovery": recovery::generate(),
+        "signed_envelopes": signed::generate(),
     })
 }
 
@@ -229,6 +235,30 @@ fn shares_sealed_by_hpke_js_open_in_rust() {
     for s in shares {
         keyshare::open_js(s);
     }
+}
+
+/// Signs `message` with the named vector device's Ed25519 seed, independently of the
+/// crate: base64url of the signature.
+pub(crate) fn sign_as(signer: &str, message: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    b64u(&signing_key(signer).sign(message).to_bytes())
+}
+
+/// Whether `sig` (base64url) is the named device's signature of `message`.
+pub(crate) fn verify_as(signer: &str, message: &[u8], sig: &str) -> bool {
+    let sig = ed25519_dalek::Signature::from_bytes(&b64d(sig).try_into().unwrap());
+    signing_key(signer)
+        .verifying_key()
+        .verify_strict(message, &sig)
+        .is_ok()
+}
+
+fn signing_key(name: &str) -> ed25519_dalek::SigningKey {
+    let secret: Value = serde_json::from_str(&device(name).to_json()).unwrap();
+    let seed: [u8; 32] = b64d(secret["sign_sk"].as_str().unwrap())
+        .try_into()
+        .unwrap();
+    ed25519_dalek::SigningKey::from_bytes(&seed)
 }
 
 pub(crate) fn b64u(bytes: &[u8]) -> String {
