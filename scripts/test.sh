@@ -71,6 +71,8 @@ node --test spec/hpke-check/ 2>&1 | tee -a "$log"
 step "the gateway driven by the real npm clients: pusher-js and the pusher server SDK"
 cargo build -p domvia-cli --locked
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+# The guide's runnable example (examples/js), run by tests/js/examples.test.mjs.
+(cd examples/js && npm ci --no-audit --no-fund --loglevel=error)
 DOMVIA_BIN="$PWD/target/debug/domvia" node --test --test-concurrency=1 tests/js/ 2>&1 | tee -a "$log"
 
 step "the demo of domvia serve in two Chromium pages: keys, chat, call, location; no plaintext relayed"

@@ -110,8 +110,13 @@ mod tests {
             parse_key_message("client-chat", "{}").map_err(|f| f.code),
             Ok(None)
         );
+        // A bundle under the share event: another format, which the core reports as such.
         assert_eq!(
             parse_key_message(KEYSHARE_EVENT, &data).map_err(|f| f.code),
+            Err("unsupported_version")
+        );
+        assert_eq!(
+            parse_key_message(DEVICE_EVENT, "{").map_err(|f| f.code),
             Err("malformed")
         );
     }

@@ -1,4 +1,4 @@
-// index.d.ts is hand-written: `tsc --strict` compiles test/types/usage.ts, which uses the
+// index.d.ts is hand-written: `tsc --strict` compiles dev/types-usage.ts, which uses the
 // whole API (and checks that wrong calls are refused), against it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ test("index.d.ts type-checks its documented use under tsc --strict", async () =>
   const args = [
     tsc, "--strict", "--noEmit", "--target", "es2022", "--module", "nodenext",
     "--moduleResolution", "nodenext", "--lib", "es2022,dom",
-    "test/types/usage.ts",
+    "dev/types-usage.ts",
   ];
   const run = promisify(execFile)(process.execPath, args, { cwd: root }).catch((error) => error);
   const result = await run;
