@@ -76,7 +76,8 @@ pub struct SecretAuthorizer {
 
 impl SecretAuthorizer {
     /// An authorizer for the app `key` with `secret`. Presence needs
-    /// [`SecretAuthorizer::with_presence_member`] (or a signed-in user).
+    /// [`SecretAuthorizer::with_presence_member`], or [`SecretAuthorizer::with_user_data`]
+    /// with [`crate::ClientBuilder::sign_in`] to join as the signed-in user.
     #[must_use]
     pub fn new(key: AppKey, secret: AppSecret) -> Self {
         Self {
@@ -114,11 +115,13 @@ impl Authorizer for SecretAuthorizer {
         channel: &'a ChannelName,
     ) -> AuthFuture<'a, ChannelAuth> {
         Box::pin(async move {
+            // Presence: the member given, or else the signed-in user (no channel_data).
             let channel_data = if channel.is_presence() {
                 let data = self.presence_data.clone();
-                if data.is_none() {
+                if data.is_none() && self.user_data.is_none() {
                     return Err(ClientError::Authorization {
-                        reason: "presence channels need SecretAuthorizer::with_presence_member"
+                        reason: "presence channels need SecretAuthorizer::with_presence_member \
+                                 (or with_user_data and ClientBuilder::sign_in)"
                             .to_owned(),
                         status: None,
                     });

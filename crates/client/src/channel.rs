@@ -94,6 +94,8 @@ impl Channel {
     /// subscribers. Checked before sending: the name, the channel's kind (private or
     /// presence) and the subscription. The gateway may still refuse it (disabled client
     /// events, rate limit, size): that comes as a [`Client::gateway_errors`] item.
+    /// Receivers get `data` as JSON text, except a JSON string, which is relayed as the
+    /// string itself (Pusher's rule).
     ///
     /// # Errors
     /// [`ClientError::InvalidEvent`], [`ClientError::ClientEventsNotAllowed`],

@@ -146,6 +146,9 @@ struct Session<'a> {
     socket: Socket,
     socket_id: Option<SocketId>,
     established: bool,
+    /// While a sign-in is in flight, subscriptions wait here: a presence subscription
+    /// without `channel_data` needs the gateway to know the user first.
+    deferred: Option<Vec<ChannelName>>,
     authorized_tx: mpsc::UnboundedSender<Authorized>,
     authorized_rx: mpsc::UnboundedReceiver<Authorized>,
 }
@@ -159,6 +162,7 @@ impl<'a> Session<'a> {
             socket,
             socket_id: None,
             established: false,
+            deferred: None,
             authorized_tx,
             authorized_rx,
         }
@@ -270,10 +274,16 @@ impl<'a> Session<'a> {
                     .shared
                     .gateway_errors
                     .send(ClientError::Gateway { code, message });
+                // A refused sign-in (an app without user authentication) must not hold
+                // the subscriptions back.
+                if self.deferred.is_some() {
+                    self.resume_subscriptions().await;
+                }
             }
             ServerFrame::SigninSuccess { user_data } => {
                 let user = UserData::parse(&user_data).ok().map(|u| u.id().clone());
                 self.shared.set_signed_in(user);
+                self.resume_subscriptions().await;
             }
             other => presence::apply(self.shared, other),
         }
@@ -292,6 +302,7 @@ impl<'a> Session<'a> {
         {
             let tx = self.authorized_tx.clone();
             let id = socket_id.clone();
+            self.deferred = Some(Vec::new());
             tokio::spawn(async move {
                 let result = authorizer.authenticate_user(&id).await;
                 let _ = tx.send(Authorized::User(result));
@@ -314,6 +325,10 @@ impl<'a> Session<'a> {
         let Some(socket_id) = self.socket_id.clone() else {
             return; // subscribed once connected
         };
+        if let Some(deferred) = &mut self.deferred {
+            deferred.push(channel);
+            return;
+        }
         if !channel.requires_auth() {
             let _ = self.send(frame::subscribe(&channel, None, None)).await;
             return;
@@ -366,7 +381,15 @@ impl<'a> Session<'a> {
             Authorized::User(Err(error)) => {
                 tracing::debug!(%error, "sign-in not authorized");
                 let _ = self.shared.gateway_errors.send(error);
+                self.resume_subscriptions().await;
             }
+        }
+    }
+
+    /// Sends the subscriptions held back while signing in.
+    async fn resume_subscriptions(&mut self) {
+        for channel in self.deferred.take().unwrap_or_default() {
+            self.subscribe(channel).await;
         }
     }
 }

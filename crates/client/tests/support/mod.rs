@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use domvia_client::{Backoff, Binding, Client, ClientBuilder, Event, SecretAuthorizer};
-use domvia_protocol::{AppKey, AppSecret, ChannelName, SocketId, sign_channel};
+use domvia_protocol::{AppKey, AppSecret, ChannelName, SocketId, sign_channel, sign_user};
 use domvia_server::{AppConfig, Server, ServerConfig};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -98,7 +98,7 @@ pub(crate) async fn nothing(binding: &mut Binding) {
 /// `channel_name` in, `{"auth", "channel_data"?}` out. It requires the header
 /// `authorization: Bearer let-me-in`, refuses channels containing `forbidden` with 403,
 /// answers channels containing `garbage` with a body that is not JSON, and signs presence
-/// members as the form's `user` parameter.
+/// members as the form's `user` parameter. Under `…/user` it signs users in as `user`.
 pub(crate) struct AuthEndpoint {
     pub(crate) url: String,
     pub(crate) requests: Arc<AtomicUsize>,
@@ -139,6 +139,7 @@ fn respond(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 }
 
 async fn answer(request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let user_endpoint = request.uri().path().ends_with("/user");
     let allowed = request
         .headers()
         .get("authorization")
@@ -151,6 +152,16 @@ async fn answer(request: Request<Incoming>) -> Response<Full<Bytes>> {
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     if !allowed {
         return respond(StatusCode::UNAUTHORIZED, "{}".into());
+    }
+    if let (true, Some(socket_id)) = (user_endpoint, form.get("socket_id")) {
+        let socket_id: SocketId = socket_id.parse().unwrap();
+        let user = form.get("user").cloned().unwrap_or_else(|| "anonymous".into());
+        let user_data = json!({ "id": user }).to_string();
+        let auth = sign_user(&key(), &secret(), &socket_id, &user_data);
+        return respond(
+            StatusCode::OK,
+            json!({ "auth": auth, "user_data": user_data }).to_string(),
+        );
     }
     let (Some(socket_id), Some(channel), true) =
         (form.get("socket_id"), form.get("channel_name"), form_ok)
