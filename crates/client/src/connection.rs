@@ -100,6 +100,10 @@ pub(crate) async fn run(shared: Arc<Shared>, config: Config, mut commands: mpsc:
             }
         };
         shared.state.send_replace(ConnectionState::Unavailable);
+        // Subscriptions died with the connection; they are renewed on the next one.
+        for slot in shared.channels().values() {
+            slot.status.send_replace(ChannelStatus::Pending);
+        }
         tracing::debug!(?wait, "reconnecting");
         if !idle(&mut commands, wait).await {
             return finish(&shared, None);
