@@ -223,10 +223,8 @@ impl HttpAuthorizer {
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let failed = |reason: String, status: Option<u16>| ClientError::Authorization {
-            reason,
-            status,
-        };
+        let failed =
+            |reason: String, status: Option<u16>| ClientError::Authorization { reason, status };
         let response = request
             .send()
             .await
@@ -242,12 +240,8 @@ impl HttpAuthorizer {
             .bytes()
             .await
             .map_err(|e| failed(format!("reading the auth response: {e}"), Some(status)))?;
-        serde_json::from_slice(&body).map_err(|_| {
-            failed(
-                "the auth response is not JSON".to_owned(),
-                Some(status),
-            )
-        })
+        serde_json::from_slice(&body)
+            .map_err(|_| failed("the auth response is not JSON".to_owned(), Some(status)))
     }
 }
 

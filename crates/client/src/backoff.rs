@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(b.delay_with_jitter(1, 1.0), Duration::from_millis(200));
         assert_eq!(b.delay_with_jitter(3, 1.0), Duration::from_millis(800));
         assert_eq!(b.delay_with_jitter(4, 1.0), Duration::from_secs(1));
-        assert_eq!(b.delay_with_jitter(u32::MAX, 0.0), Duration::from_millis(500));
+        assert_eq!(
+            b.delay_with_jitter(u32::MAX, 0.0),
+            Duration::from_millis(500)
+        );
         assert_eq!(b.delay_with_jitter(0, f64::NAN), Duration::from_millis(100));
         assert_eq!(b.delay_with_jitter(0, -3.0), Duration::from_millis(50));
         for attempt in 0..40 {

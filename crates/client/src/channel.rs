@@ -159,14 +159,23 @@ impl Channel {
             });
         }
         let channels = self.client.inner.shared.channels();
-        let slot = channels.get(&self.name).ok_or_else(|| self.not_subscribed())?;
+        let slot = channels
+            .get(&self.name)
+            .ok_or_else(|| self.not_subscribed())?;
         Ok(read(&slot.members, slot.me.as_ref()))
     }
 
     /// Unsubscribes: the gateway is told, every binding of the channel ends, and this
     /// channel is no longer resubscribed after a reconnect.
     pub fn unsubscribe(self) {
-        if self.client.inner.shared.channels().remove(&self.name).is_some() {
+        if self
+            .client
+            .inner
+            .shared
+            .channels()
+            .remove(&self.name)
+            .is_some()
+        {
             let _ = self
                 .client
                 .inner

@@ -8,9 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domvia_protocol::{
-    ChannelName, PresenceMember, Reconnect, ServerFrame, SocketId, UserData,
-};
+use domvia_protocol::{ChannelName, PresenceMember, Reconnect, ServerFrame, SocketId, UserData};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
@@ -68,7 +66,11 @@ enum Authorized {
 }
 
 /// Runs until the client is closed for good.
-pub(crate) async fn run(shared: Arc<Shared>, config: Config, mut commands: mpsc::UnboundedReceiver<Command>) {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    config: Config,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
     let mut attempt: u32 = 0;
     loop {
         shared.state.send_replace(ConnectionState::Connecting);
@@ -113,7 +115,7 @@ pub(crate) async fn run(shared: Arc<Shared>, config: Config, mut commands: mpsc:
 
 /// Waits `wait` while disconnected, answering commands; `false` on [`Command::Disconnect`].
 async fn idle(commands: &mut mpsc::UnboundedReceiver<Command>, wait: Duration) -> bool {
-    let deadline = Instant::now() + wait;
+    let deadline = later(Instant::now(), wait);
     loop {
         tokio::select! {
             () = sleep_until(deadline) => return true,
@@ -180,15 +182,15 @@ impl<'a> Session<'a> {
     }
 
     async fn run(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> Outcome {
-        let connect_deadline = Instant::now() + self.config.connect_timeout;
+        let connect_deadline = later(Instant::now(), self.config.connect_timeout);
         let mut activity = self.config.activity_timeout;
         let mut last_seen = Instant::now();
         let mut ping_sent: Option<Instant> = None;
         loop {
             let deadline = match (&self.socket_id, ping_sent) {
                 (None, _) => connect_deadline,
-                (Some(_), Some(sent)) => sent + self.config.pong_timeout,
-                (Some(_), None) => last_seen + activity,
+                (Some(_), Some(sent)) => later(sent, self.config.pong_timeout),
+                (Some(_), None) => later(last_seen, activity),
             };
             tokio::select! {
                 message = self.socket.next() => {
@@ -412,4 +414,12 @@ fn close_outcome(code: Option<u16>) -> Outcome {
             close_code: Some(code),
         },
     }
+}
+
+/// `at + after`, or about a century later if that overflows the clock (a huge timeout
+/// means "never", not "now").
+fn later(at: Instant, after: Duration) -> Instant {
+    at.checked_add(after)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(at)
 }

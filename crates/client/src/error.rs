@@ -32,7 +32,9 @@ pub enum ClientError {
         source: EventError,
     },
     /// Client events can only be sent on private and presence channels.
-    #[error("client events cannot be sent on {channel}: only private- and presence- channels accept them")]
+    #[error(
+        "client events cannot be sent on {channel}: only private- and presence- channels accept them"
+    )]
     ClientEventsNotAllowed {
         /// The channel.
         channel: ChannelName,

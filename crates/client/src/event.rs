@@ -31,7 +31,12 @@ impl Event {
     /// [`ClientError::InvalidData`].
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         serde_json::from_str(&self.data).map_err(|e| ClientError::InvalidData {
-            reason: format!("{} at line {} column {}", e.classify_name(), e.line(), e.column()),
+            reason: format!(
+                "{} at line {} column {}",
+                e.classify_name(),
+                e.line(),
+                e.column()
+            ),
         })
     }
 }

@@ -231,7 +231,6 @@ pub(crate) fn client_event(event: &str, channel: &ChannelName, data: &Value) -> 
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use domvia_protocol::{ClientFrame, SocketId};
 
@@ -319,11 +318,15 @@ mod tests {
             Err(field_err("channel"))
         );
         assert_eq!(
-            read(r#"{"event":"pusher_internal:member_added","channel":"presence-x","data":"{\"user_id\":1.5}"}"#),
+            read(
+                r#"{"event":"pusher_internal:member_added","channel":"presence-x","data":"{\"user_id\":1.5}"}"#
+            ),
             Err(field_err("user_id"))
         );
         assert_eq!(
-            read(r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-x","data":"{\"presence\":{}}"}"#),
+            read(
+                r#"{"event":"pusher_internal:subscription_succeeded","channel":"presence-x","data":"{\"presence\":{}}"}"#
+            ),
             Err(field_err("presence.hash"))
         );
     }

@@ -77,4 +77,3 @@ fn notify(shared: &Shared, channel: &ChannelName, name: &str, data: &Value, user
         shared.dispatch(channel, event, data.to_string(), Some(user));
     }
 }
-

@@ -102,7 +102,10 @@ impl Shared {
     }
 
     pub(crate) fn set_signed_in(&self, user: Option<UserId>) {
-        *self.signed_in.lock().unwrap_or_else(PoisonError::into_inner) = user;
+        *self
+            .signed_in
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = user;
     }
 
     pub(crate) fn signed_in(&self) -> Option<UserId> {

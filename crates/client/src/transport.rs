@@ -61,7 +61,10 @@ impl Endpoint {
         let scheme = if tls { "wss" } else { "ws" };
         let version = env!("CARGO_PKG_VERSION");
         Ok(Self {
-            host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
             port,
             tls,
             url: format!(
@@ -116,7 +119,6 @@ impl Endpoint {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -124,10 +126,19 @@ mod tests {
     fn urls() {
         let key: AppKey = "k".parse().unwrap();
         let e = Endpoint::parse("ws://127.0.0.1:6001", &key).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.is_tls()), ("127.0.0.1", 6001, false));
-        assert!(e.url().starts_with("ws://127.0.0.1:6001/app/k?protocol=7&client=domvia-rust"));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.is_tls()),
+            ("127.0.0.1", 6001, false)
+        );
+        assert!(
+            e.url()
+                .starts_with("ws://127.0.0.1:6001/app/k?protocol=7&client=domvia-rust")
+        );
         let e = Endpoint::parse("wss://example.com/realtime/", &key).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.is_tls()), ("example.com", 443, true));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.is_tls()),
+            ("example.com", 443, true)
+        );
         assert!(e.url().starts_with("wss://example.com/realtime/app/k?"));
         let e = Endpoint::parse("ws://[::1]:80", &key).unwrap();
         assert_eq!(e.host, "::1");

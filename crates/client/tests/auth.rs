@@ -13,9 +13,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use domvia_client::{
-    ChannelAuth, Client, ClientError, HttpAuthorizer, SecretAuthorizer, UserAuth,
-};
+use domvia_client::{ChannelAuth, Client, ClientError, HttpAuthorizer, SecretAuthorizer, UserAuth};
 use domvia_protocol::{AppSecret, ChannelName, SocketId, sign_channel};
 use serde_json::json;
 use support::{auth_endpoint, builder, key, server, url, within};
@@ -44,10 +42,7 @@ async fn private_and_presence_through_the_http_endpoint() {
     assert_eq!(room.me().unwrap().unwrap().as_str(), "carol");
     let members = room.members().unwrap();
     assert_eq!(members.len(), 1);
-    assert_eq!(
-        members[&"carol".parse().unwrap()],
-        json!({ "via": "http" })
-    );
+    assert_eq!(members[&"carol".parse().unwrap()], json!({ "via": "http" }));
     // Public channels need no authorization.
     client.subscribe("public-news").await.unwrap();
     assert_eq!(endpoint.requests.load(Ordering::SeqCst), 2);
@@ -62,7 +57,13 @@ async fn refusals_from_the_http_endpoint() {
     let client = http_client(&server, HttpAuthorizer::new(&endpoint.url));
     let error = client.subscribe("private-orders").await.unwrap_err();
     assert!(
-        matches!(error, ClientError::Authorization { status: Some(401), .. }),
+        matches!(
+            error,
+            ClientError::Authorization {
+                status: Some(401),
+                ..
+            }
+        ),
         "{error:?}"
     );
 
@@ -72,7 +73,13 @@ async fn refusals_from_the_http_endpoint() {
     );
     let error = client.subscribe("private-forbidden").await.unwrap_err();
     assert!(
-        matches!(error, ClientError::Authorization { status: Some(403), .. }),
+        matches!(
+            error,
+            ClientError::Authorization {
+                status: Some(403),
+                ..
+            }
+        ),
         "{error:?}"
     );
     let error = client.subscribe("private-garbage").await.unwrap_err();
@@ -161,7 +168,11 @@ async fn signed_in_users_join_presence_as_themselves() {
     within(client.connected()).await.unwrap();
     let room = client.subscribe("presence-room").await.unwrap();
     assert_eq!(room.me().unwrap().unwrap().as_str(), "dave");
-    assert!(room.members().unwrap().contains_key(&"dave".parse().unwrap()));
+    assert!(
+        room.members()
+            .unwrap()
+            .contains_key(&"dave".parse().unwrap())
+    );
 
     // No presence member given: the subscription carries no channel_data, and the gateway
     // makes the signed-in user the member.
@@ -175,7 +186,10 @@ async fn signed_in_users_join_presence_as_themselves() {
     let room = client.subscribe("presence-room").await.unwrap();
     assert_eq!(room.me().unwrap().unwrap().as_str(), "frank");
     let members = room.members().unwrap();
-    assert_eq!(members[&"frank".parse().unwrap()], json!({ "role": "admin" }));
+    assert_eq!(
+        members[&"frank".parse().unwrap()],
+        json!({ "role": "admin" })
+    );
     assert_eq!(members.len(), 2);
 
     // A sign-in the authorizer cannot produce is reported, not fatal.

@@ -28,7 +28,9 @@ fn publish(server: &domvia_server::Server, channel: &str, event: &str, data: &Va
         user_id: None,
     };
     let app = server.gateway().app_by_key(support::KEY).unwrap();
-    let report = app.broker().publish(&channel, Arc::from(frame.to_json()), None);
+    let report = app
+        .broker()
+        .publish(&channel, Arc::from(frame.to_json()), None);
     assert!(report.delivered > 0);
 }
 
@@ -48,10 +50,7 @@ async fn connects_and_reports_its_socket_id() {
         .await
         .unwrap();
     assert_eq!(client.socket_id(), None);
-    assert_eq!(
-        client.subscribe("news").await.unwrap_err().code(),
-        "closed"
-    );
+    assert_eq!(client.subscribe("news").await.unwrap_err().code(), "closed");
 }
 
 #[tokio::test]
@@ -145,7 +144,10 @@ async fn checks_before_sending() {
     let private = client.subscribe("private-x").await.unwrap();
     let error = private.trigger("hi", &json!({})).await.unwrap_err();
     assert_eq!(error.code(), "invalid_event");
-    let error = private.trigger("pusher:ping", &json!({})).await.unwrap_err();
+    let error = private
+        .trigger("pusher:ping", &json!({}))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "invalid_event");
 }
 
@@ -169,7 +171,12 @@ async fn an_unknown_app_key_closes_for_good() {
         .unwrap();
     let error = within(client.connected()).await.unwrap_err();
     assert!(
-        matches!(error, ClientError::Closed { close_code: Some(4001) }),
+        matches!(
+            error,
+            ClientError::Closed {
+                close_code: Some(4001)
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(

@@ -69,7 +69,10 @@ async fn a_4200_close_reconnects_at_once_and_resubscribes() {
     subscribed(&bob_orders).await;
 
     // The bindings made before the reconnect get events sent after it.
-    bob_orders.trigger("client-note", &json!({"n": 1})).await.unwrap();
+    bob_orders
+        .trigger("client-note", &json!({"n": 1}))
+        .await
+        .unwrap();
     let event = next(&mut alice_events).await;
     assert_eq!(event.json::<Value>().unwrap(), json!({"n": 1}));
     // The presence roster came back whole with the new subscription.
@@ -95,7 +98,10 @@ async fn a_restarted_gateway_is_reconnected_with_backoff() {
         .unwrap();
     assert_eq!(alice.socket_id(), None);
     // Not connected: client events fail clearly instead of vanishing.
-    let error = alice_orders.trigger("client-note", &json!({})).await.unwrap_err();
+    let error = alice_orders
+        .trigger("client-note", &json!({}))
+        .await
+        .unwrap_err();
     assert!(
         matches!(error.code(), "not_connected" | "not_subscribed"),
         "{error:?}"
@@ -106,8 +112,14 @@ async fn a_restarted_gateway_is_reconnected_with_backoff() {
     reconnected(&alice, &old).await;
     subscribed(&alice_orders).await;
     subscribed(&bob_orders).await;
-    bob_orders.trigger("client-note", &json!({"n": 2})).await.unwrap();
-    assert_eq!(next(&mut alice_events).await.json::<Value>().unwrap()["n"], 2);
+    bob_orders
+        .trigger("client-note", &json!({"n": 2}))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut alice_events).await.json::<Value>().unwrap()["n"],
+        2
+    );
     drop(server);
 }
 
@@ -185,9 +197,17 @@ async fn pings_keep_an_idle_connection_alive() {
         .connect()
         .unwrap();
     let id = within(bob.connected()).await.unwrap();
-    let before = quiet.gateway().metrics().messages_in.load(Ordering::Relaxed);
+    let before = quiet
+        .gateway()
+        .metrics()
+        .messages_in
+        .load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let after = quiet.gateway().metrics().messages_in.load(Ordering::Relaxed);
+    let after = quiet
+        .gateway()
+        .metrics()
+        .messages_in
+        .load(Ordering::Relaxed);
     assert!(after - before >= 3, "{before} -> {after}");
     assert_eq!(bob.socket_id(), Some(id));
 }
@@ -206,7 +226,8 @@ async fn a_gateway_that_stops_answering_is_left_and_reconnected() {
             tokio::spawn(async move {
                 let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
                 let data = json!({"socket_id": format!("{n}.1"), "activity_timeout": 120});
-                let hello = json!({"event": "pusher:connection_established", "data": data.to_string()});
+                let hello =
+                    json!({"event": "pusher:connection_established", "data": data.to_string()});
                 ws.send(Message::text(hello.to_string())).await.unwrap();
                 // Read (so the socket stays open) but never answer.
                 while let Some(Ok(_)) = ws.next().await {}
@@ -216,7 +237,10 @@ async fn a_gateway_that_stops_answering_is_left_and_reconnected() {
     let client = Client::builder(format!("ws://{addr}"), key())
         .activity_timeout(Duration::from_millis(200))
         .pong_timeout(Duration::from_millis(200))
-        .backoff(Backoff::new(Duration::from_millis(20), Duration::from_millis(50)))
+        .backoff(Backoff::new(
+            Duration::from_millis(20),
+            Duration::from_millis(50),
+        ))
         .connect()
         .unwrap();
     let first = within(client.connected()).await.unwrap();

@@ -71,10 +71,12 @@ fn seal_failed(error: &SealError) -> ClientError {
 fn identifier<T: std::str::FromStr<Err = domvia_e2ee::IdentifierError>>(
     value: &str,
 ) -> Result<T, ClientError> {
-    value.parse().map_err(|e: domvia_e2ee::IdentifierError| ClientError::Seal {
-        code: e.code(),
-        reason: e.to_string(),
-    })
+    value
+        .parse()
+        .map_err(|e: domvia_e2ee::IdentifierError| ClientError::Seal {
+            code: e.code(),
+            reason: e.to_string(),
+        })
 }
 
 impl EncryptedChannel {
@@ -187,7 +189,9 @@ impl EncryptedChannel {
             event_name: identifier(event)?,
         });
         let envelope = self.seal(payload, &context)?;
-        self.channel.trigger(&format!("client-{event}"), &envelope).await
+        self.channel
+            .trigger(&format!("client-{event}"), &envelope)
+            .await
     }
 
     /// Seals a custom realtime event (`scope`, `scope_id`, `event`) and sends it as
@@ -208,7 +212,9 @@ impl EncryptedChannel {
             event_name: identifier(event)?,
         });
         let envelope = self.seal(payload, &context)?;
-        self.channel.trigger(&format!("client-{event}"), &envelope).await
+        self.channel
+            .trigger(&format!("client-{event}"), &envelope)
+            .await
     }
 
     /// The channel's encrypted events from now on, opened with the keyring: one item per

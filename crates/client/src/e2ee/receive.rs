@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
 use domvia_e2ee::{
-    CallContext, CallId, ChatContext, Context, Envelope, Keyring, Kind, OpenError,
-    RealtimeContext, ReplayGuard, RoomId, Scope, ScopeId, DEFAULT_REPLAY_CAPACITY,
+    CallContext, CallId, ChatContext, Context, DEFAULT_REPLAY_CAPACITY, Envelope, Keyring, Kind,
+    OpenError, RealtimeContext, ReplayGuard, RoomId, Scope, ScopeId,
 };
 use domvia_protocol::{EventName, UserId};
 use futures_util::Stream;
@@ -167,7 +167,9 @@ impl EncryptedStream {
             let (Some(Value::String(id)), Some(inner), 2) =
                 (map.get("id"), map.get("envelope"), map.len())
             else {
-                return Err(not_encrypted("chat data must be exactly {\"id\", \"envelope\"}"));
+                return Err(not_encrypted(
+                    "chat data must be exactly {\"id\", \"envelope\"}",
+                ));
             };
             let envelope = parse_envelope(&name, inner)?;
             let message_id = id

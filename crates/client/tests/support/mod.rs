@@ -78,9 +78,7 @@ pub(crate) async fn client(server: &Server, user: &str) -> Client {
 
 /// `future`, or a panic after [`WAIT`].
 pub(crate) async fn within<F: std::future::Future>(future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .expect("timed out")
+    tokio::time::timeout(WAIT, future).await.expect("timed out")
 }
 
 /// The binding's next event.
@@ -155,7 +153,10 @@ async fn answer(request: Request<Incoming>) -> Response<Full<Bytes>> {
     }
     if let (true, Some(socket_id)) = (user_endpoint, form.get("socket_id")) {
         let socket_id: SocketId = socket_id.parse().unwrap();
-        let user = form.get("user").cloned().unwrap_or_else(|| "anonymous".into());
+        let user = form
+            .get("user")
+            .cloned()
+            .unwrap_or_else(|| "anonymous".into());
         let user_data = json!({ "id": user }).to_string();
         let auth = sign_user(&key(), &secret(), &socket_id, &user_data);
         return respond(
@@ -177,10 +178,19 @@ async fn answer(request: Request<Incoming>) -> Response<Full<Bytes>> {
         return respond(StatusCode::OK, "<html>".into());
     }
     let channel_data = channel.is_presence().then(|| {
-        let user = form.get("user").cloned().unwrap_or_else(|| "anonymous".into());
+        let user = form
+            .get("user")
+            .cloned()
+            .unwrap_or_else(|| "anonymous".into());
         json!({ "user_id": user, "user_info": { "via": "http" } }).to_string()
     });
-    let auth = sign_channel(&key(), &secret(), &socket_id, &channel, channel_data.as_deref());
+    let auth = sign_channel(
+        &key(),
+        &secret(),
+        &socket_id,
+        &channel,
+        channel_data.as_deref(),
+    );
     let mut body = json!({ "auth": auth });
     if let Some(data) = channel_data {
         body["channel_data"] = json!(data);
