@@ -5,6 +5,7 @@
 //! work (authorizing a subscription over HTTP) runs in spawned tasks that report back on a
 //! per-connection channel, so a result meant for an old socket id is dropped with it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -155,6 +156,9 @@ struct Session<'a> {
     /// While a sign-in is in flight, subscriptions wait here: a presence subscription
     /// without `channel_data` needs the gateway to know the user first.
     deferred: Option<Vec<ChannelName>>,
+    /// Channels subscribed (or being authorized) on this connection: a channel added just
+    /// as the connection is established is asked for once, not twice.
+    requested: HashSet<ChannelName>,
     authorized_tx: mpsc::UnboundedSender<Authorized>,
     authorized_rx: mpsc::UnboundedReceiver<Authorized>,
 }
@@ -169,6 +173,7 @@ impl<'a> Session<'a> {
             socket_id: None,
             established: false,
             deferred: None,
+            requested: HashSet::new(),
             authorized_tx,
             authorized_rx,
         }
@@ -223,6 +228,7 @@ impl<'a> Session<'a> {
                     }
                     Some(Command::Subscribe(channel)) => self.subscribe(channel).await,
                     Some(Command::Unsubscribe(channel)) => {
+                        self.requested.remove(&channel);
                         if self.socket_id.is_some() {
                             let _ = self.send(frame::unsubscribe(&channel)).await;
                         }
@@ -291,7 +297,12 @@ impl<'a> Session<'a> {
                 self.shared.set_signed_in(user);
                 self.resume_subscriptions().await;
             }
-            other => presence::apply(self.shared, other),
+            other => {
+                if let ServerFrame::SubscriptionError { channel, .. } = &other {
+                    self.requested.remove(channel);
+                }
+                presence::apply(self.shared, other);
+            }
         }
         None
     }
@@ -333,6 +344,9 @@ impl<'a> Session<'a> {
         };
         if let Some(deferred) = &mut self.deferred {
             deferred.push(channel);
+            return;
+        }
+        if !self.requested.insert(channel.clone()) {
             return;
         }
         if !channel.requires_auth() {
@@ -377,6 +391,7 @@ impl<'a> Session<'a> {
                 }
             }
             Authorized::Channel(channel, Err(error)) => {
+                self.requested.remove(&channel);
                 self.shared.with_slot(&channel, |slot| {
                     slot.status.send_replace(ChannelStatus::Failed(error));
                 });

@@ -60,3 +60,8 @@ pub use e2ee::{
 pub use error::ClientError;
 pub use event::{Binding, Event};
 pub use state::{ChannelStatus, ConnectionState, Members};
+
+/// The README's example, run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

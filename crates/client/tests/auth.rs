@@ -82,6 +82,18 @@ async fn refusals_from_the_http_endpoint() {
         ),
         "{error:?}"
     );
+    // Asking again asks the endpoint again.
+    let error = client.subscribe("private-forbidden").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ClientError::Authorization {
+                status: Some(403),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let error = client.subscribe("private-garbage").await.unwrap_err();
     assert_eq!(error.code(), "authorization_failed");
     assert!(error.to_string().contains("not JSON"), "{error}");
@@ -135,6 +147,9 @@ async fn a_forged_signature_is_refused_by_the_gateway() {
     };
     assert_eq!(channel.as_str(), "private-orders");
     assert!(*status == 401 || *status == 403, "{status}");
+    // Refused again when asked again (not left waiting).
+    let again = client.subscribe("private-orders").await.unwrap_err();
+    assert_eq!(again.code(), "subscription_refused");
     // The default user authentication refuses too.
     let id: SocketId = "1.1".parse().unwrap();
     let refused: Result<UserAuth, _> =
