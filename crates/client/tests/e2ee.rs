@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use domvia_client::{
     CHAT_EVENT, Client, Decrypted, EncryptedChannel, EncryptedStream, OpenFailure,
 };
-use domvia_e2ee::{Context, KeyId, Keyring, Kind};
+use domvia_e2ee::{
+    Context, DeviceDirectory, DeviceSecret, KeyId, Keyring, Kind, SealOptions, SignedEnvelope,
+};
 use serde_json::{Value, json};
 use support::{client, next, server, server_with, within};
 
@@ -162,7 +164,7 @@ async fn tampering_wrong_contexts_and_replays_give_error_items() {
         (
             "client-call.offer",
             json!({"format": "domvia-signed", "v": 1}),
-            "signed_unsupported",
+            "malformed",
         ),
         (
             "client-call.offer",
@@ -290,4 +292,105 @@ async fn send_side_errors() {
         .unwrap_err();
     assert_eq!(error.code(), "seal_failed");
     room.send_realtime("s", "i", "e", &json!({})).await.unwrap();
+}
+
+#[tokio::test]
+async fn signed_envelopes_name_a_verified_sender() {
+    let server = server().await;
+    let alice_device = Arc::new(DeviceSecret::generate(
+        "alice".parse().unwrap(),
+        "phone".parse().unwrap(),
+    ));
+    let mallory_device = Arc::new(DeviceSecret::generate(
+        "mallory".parse().unwrap(),
+        "laptop".parse().unwrap(),
+    ));
+    let mut directory = DeviceDirectory::new();
+    directory.add(alice_device.bundle().clone()).unwrap();
+    directory.add(mallory_device.bundle().clone()).unwrap();
+    let directory = Arc::new(Mutex::new(directory));
+
+    let (alice_keys, bob_keys) = shared_keyrings();
+    let copy = || {
+        Arc::new(Mutex::new(
+            Keyring::import(&bob_keys.lock().unwrap().export()).unwrap(),
+        ))
+    };
+    let (carol_keys, dave_keys, mallory_keys) = (copy(), copy(), copy());
+    let alice = client(&server, "alice").await;
+    let bob = client(&server, "bob").await;
+    let carol = client(&server, "carol").await;
+    let dave = client(&server, "dave").await;
+    let mallory = client(&server, "mallory").await;
+    let alice_room = encrypted(&alice, alice_keys)
+        .await
+        .with_signing(Arc::clone(&alice_device));
+    let bob_room = encrypted(&bob, bob_keys)
+        .await
+        .with_devices(Arc::clone(&directory))
+        .with_call("call-1".parse().unwrap());
+    let mut bob_in = bob_room.receive().unwrap();
+    let mut wire = bob_room.channel().bind(CHAT_EVENT).unwrap();
+    let mut offers = bob_room.channel().bind("client-call.offer").unwrap();
+    // Carol knows no devices; Dave verifies nothing.
+    let mut carol_in = encrypted(&carol, carol_keys)
+        .await
+        .with_devices(Arc::new(Mutex::new(DeviceDirectory::new())))
+        .receive()
+        .unwrap();
+    let mut dave_in = encrypted(&dave, dave_keys).await.receive().unwrap();
+
+    alice_room
+        .send_chat("msg-1", &json!({"body": "signed"}))
+        .await
+        .unwrap();
+    let got = item(&mut bob_in).await.unwrap();
+    assert_eq!(got.payload["body"], "signed");
+    assert_eq!(got.sender.as_ref().unwrap(), alice_device.id());
+    assert_eq!(
+        item(&mut carol_in).await.unwrap_err().code(),
+        "unknown_device"
+    );
+    assert_eq!(item(&mut dave_in).await.unwrap_err().code(), "unverifiable");
+    // Chat keeps its {"id", "envelope"} shape, with the signed envelope inside.
+    let data: Value = next(&mut wire).await.json().unwrap();
+    assert_eq!(data["id"], "msg-1");
+    assert_eq!(data["envelope"]["format"], "domvia-signed");
+    assert_eq!(data["envelope"]["from_user"], "alice");
+
+    alice_room
+        .send_call_signal("call-1", "call.offer", &json!({"sdp": "v=0"}))
+        .await
+        .unwrap();
+    let got = item(&mut bob_in).await.unwrap();
+    assert_eq!(got.sender.as_ref().unwrap(), alice_device.id());
+    let signed: Value = next(&mut offers).await.json().unwrap();
+    assert_eq!(signed["format"], "domvia-signed");
+
+    // Mallory has the room key and a known device, but cannot pass as Alice.
+    let mut forged = signed.clone();
+    forged["sig"] = json!(mallory_sig(&mallory_device, &mallory_keys));
+    raw(&mallory, "client-call.offer", &forged).await;
+    assert_eq!(item(&mut bob_in).await.unwrap_err().code(), "bad_signature");
+    // Unsigned envelopes are refused once signatures are required.
+    let unsigned = encrypted(&mallory, mallory_keys).await;
+    unsigned
+        .send_call_signal("call-1", "call.offer", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(item(&mut bob_in).await.unwrap_err().code(), "unsigned");
+}
+
+/// A valid signature by Mallory's device over an envelope of hers: the wrong one for
+/// anything Alice sent.
+fn mallory_sig(device: &DeviceSecret, keys: &Arc<Mutex<Keyring>>) -> String {
+    let context = Context::Call(domvia_e2ee::CallContext::parse("call-1", "call.offer").unwrap());
+    let envelope = keys
+        .lock()
+        .unwrap()
+        .seal_json(&json!({}), &key_id(), &context, &SealOptions::default())
+        .unwrap();
+    let signed = SignedEnvelope::sign(device, envelope, &context).to_json();
+    let signed: Value = serde_json::from_str(&signed).unwrap();
+    signed["sig"].as_str().unwrap().to_owned()
 }

@@ -12,7 +12,10 @@
 //!
 //! The gateway sees channel and event names, timing and sizes, never the payload
 //! (spec/security.md). Received envelopes go through a [`ReplayGuard`], so a replayed event
-//! is reported, not delivered twice.
+//! is reported, not delivered twice. With [`EncryptedChannel::with_signing`] every
+//! envelope is sent as a signed envelope (`{"format": "domvia-signed", …}`, inside the chat
+//! shape's `envelope` for chat); with [`EncryptedChannel::with_devices`] the receiver
+//! verifies the signature and names the sender device.
 //!
 //! [`ReplayGuard`]: domvia_e2ee::ReplayGuard
 
@@ -21,8 +24,8 @@ mod receive;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use domvia_e2ee::{
-    CallContext, CallId, ChatContext, Context, KeyId, Keyring, RealtimeContext, RoomId, Scope,
-    ScopeId, SealError, SealOptions,
+    CallContext, CallId, ChatContext, Context, DeviceDirectory, DeviceSecret, KeyId, Keyring,
+    RealtimeContext, RoomId, Scope, ScopeId, SealError, SealOptions, SignedEnvelope,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,6 +52,8 @@ pub struct EncryptedChannel {
     call_id: Option<CallId>,
     scope: Option<(Scope, ScopeId)>,
     options: SealOptions,
+    signer: Option<Arc<DeviceSecret>>,
+    devices: Option<Arc<Mutex<DeviceDirectory>>>,
 }
 
 impl std::fmt::Debug for EncryptedChannel {
@@ -57,6 +62,11 @@ impl std::fmt::Debug for EncryptedChannel {
             .field("channel", self.channel.name())
             .field("key_id", &self.key_id)
             .field("room_id", &self.room_id)
+            .field(
+                "signs_as",
+                &self.signer.as_ref().map(|s| s.id().to_string()),
+            )
+            .field("verifies", &self.devices.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +114,8 @@ impl EncryptedChannel {
             call_id: None,
             scope: None,
             options: SealOptions::default(),
+            signer: None,
+            devices: None,
         })
     }
 
@@ -135,6 +147,23 @@ impl EncryptedChannel {
         self
     }
 
+    /// Signs every envelope sent as `device` (a `domvia-signed` envelope, spec/key-lifecycle.md
+    /// §7), so receivers can tell which member's device sent it.
+    #[must_use]
+    pub fn with_signing(mut self, device: Arc<DeviceSecret>) -> Self {
+        self.signer = Some(device);
+        self
+    }
+
+    /// Verifies received signed envelopes against `devices` (known, not revoked) and
+    /// reports the sender in [`Decrypted::sender`]. With a directory, unsigned envelopes
+    /// are refused (`unsigned`): any holder of the room key could have sealed them.
+    #[must_use]
+    pub fn with_devices(mut self, devices: Arc<Mutex<DeviceDirectory>>) -> Self {
+        self.devices = Some(devices);
+        self
+    }
+
     /// The channel underneath.
     #[must_use]
     pub fn channel(&self) -> &Channel {
@@ -150,7 +179,17 @@ impl EncryptedChannel {
         let envelope = keyring
             .seal_json(payload, &self.key_id, context, &self.options)
             .map_err(|e| seal_failed(&e))?;
-        Ok(envelope.to_value())
+        drop(keyring);
+        match &self.signer {
+            None => Ok(envelope.to_value()),
+            Some(device) => {
+                let signed = SignedEnvelope::sign(device, envelope, context).to_json();
+                serde_json::from_str(&signed).map_err(|e| ClientError::Seal {
+                    code: "internal",
+                    reason: e.to_string(),
+                })
+            }
+        }
     }
 
     /// Seals `payload` as chat message `message_id` of the room and sends it as
@@ -230,6 +269,7 @@ impl EncryptedChannel {
                 room_id: self.room_id.clone(),
                 call_id: self.call_id.clone(),
                 scope: self.scope.clone(),
+                devices: self.devices.clone(),
             },
         ))
     }

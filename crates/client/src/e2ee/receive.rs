@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context as TaskContext, Poll};
 
 use domvia_e2ee::{
-    CallContext, CallId, ChatContext, Context, DEFAULT_REPLAY_CAPACITY, Envelope, Keyring, Kind,
-    OpenError, RealtimeContext, ReplayGuard, RoomId, Scope, ScopeId,
+    CallContext, CallId, ChatContext, Context, DEFAULT_REPLAY_CAPACITY, DeviceDirectory, DeviceRef,
+    Envelope, ExchangeError, Keyring, Kind, OpenError, RealtimeContext, ReplayGuard, RoomId, Scope,
+    ScopeId, SignedEnvelope,
 };
 use domvia_protocol::{EventName, UserId};
 use futures_util::Stream;
@@ -21,6 +22,35 @@ pub(crate) struct Contexts {
     pub(crate) room_id: RoomId,
     pub(crate) call_id: Option<CallId>,
     pub(crate) scope: Option<(Scope, ScopeId)>,
+    pub(crate) devices: Option<Arc<Mutex<DeviceDirectory>>>,
+}
+
+/// An envelope as it came: bare, or signed by a device.
+enum Received {
+    Plain(Envelope),
+    Signed(SignedEnvelope),
+}
+
+impl Received {
+    /// Parses an envelope or a signed envelope; returns it with its kind.
+    fn parse(event: &EventName, value: &Value) -> Result<(Self, Kind), OpenFailure> {
+        if value.get("format").and_then(Value::as_str) == Some("domvia-signed") {
+            let signed = SignedEnvelope::from_json(&value.to_string()).map_err(|source| {
+                OpenFailure::Verify {
+                    event: event.clone(),
+                    source,
+                }
+            })?;
+            // The inner envelope parsed above; read it again only for its kind.
+            let inner = value.get("envelope").unwrap_or(&Value::Null);
+            let kind = parse_envelope(event, inner)?.kind();
+            Ok((Self::Signed(signed), kind))
+        } else {
+            let envelope = parse_envelope(event, value)?;
+            let kind = envelope.kind();
+            Ok((Self::Plain(envelope), kind))
+        }
+    }
 }
 
 /// An event whose payload opened.
@@ -35,6 +65,8 @@ pub struct Decrypted {
     pub context: Context,
     /// The key id and version it was sealed under.
     pub key_label: domvia_e2ee::KeyLabel,
+    /// The device that signed it, verified against the directory (signed envelopes only).
+    pub sender: Option<DeviceRef>,
     /// The payload.
     pub payload: Value,
 }
@@ -61,11 +93,29 @@ pub enum OpenFailure {
         /// What is missing ("call id", "scope").
         missing: &'static str,
     },
-    /// The envelope is signed; this client does not verify device signatures.
-    #[error("event {event} carries a signed envelope, which this client does not verify")]
-    Signed {
+    /// The envelope is signed, but no device directory was given to verify it
+    /// ([`super::EncryptedChannel::with_devices`]).
+    #[error("event {event} carries a signed envelope, and no device directory is configured")]
+    Unverifiable {
         /// The event.
         event: EventName,
+    },
+    /// The envelope is not signed, but this stream requires signatures (a device directory
+    /// is configured).
+    #[error("event {event} carries an unsigned envelope; signatures are required")]
+    Unsigned {
+        /// The event.
+        event: EventName,
+    },
+    /// The signed envelope is malformed, or its signature does not verify (unknown or
+    /// revoked device, forged signature, another context).
+    #[error("event {event}: {source}")]
+    Verify {
+        /// The event.
+        event: EventName,
+        /// The e2ee reason.
+        #[source]
+        source: ExchangeError,
     },
     /// The envelope did not open: unknown key, wrong key, wrong context, tampering, or a
     /// replay.
@@ -86,7 +136,9 @@ impl OpenFailure {
         match self {
             Self::NotEncrypted { .. } => "not_encrypted",
             Self::NoContext { .. } => "no_context",
-            Self::Signed { .. } => "signed_unsupported",
+            Self::Unverifiable { .. } => "unverifiable",
+            Self::Unsigned { .. } => "unsigned",
+            Self::Verify { source, .. } => source.code(),
             Self::Open { source, .. } => source.code(),
         }
     }
@@ -97,7 +149,9 @@ impl OpenFailure {
         match self {
             Self::NotEncrypted { event, .. }
             | Self::NoContext { event, .. }
-            | Self::Signed { event }
+            | Self::Unverifiable { event }
+            | Self::Unsigned { event }
+            | Self::Verify { event, .. }
             | Self::Open { event, .. } => event,
         }
     }
@@ -160,10 +214,7 @@ impl EncryptedStream {
         let Value::Object(map) = &data else {
             return Err(not_encrypted("data is not a JSON object"));
         };
-        if map.get("format").and_then(Value::as_str) == Some("domvia-signed") {
-            return Err(OpenFailure::Signed { event: name });
-        }
-        let (envelope, context) = if event.event.as_str() == CHAT_EVENT {
+        let (received, context) = if event.event.as_str() == CHAT_EVENT {
             let (Some(Value::String(id)), Some(inner), 2) =
                 (map.get("id"), map.get("envelope"), map.len())
             else {
@@ -171,7 +222,7 @@ impl EncryptedStream {
                     "chat data must be exactly {\"id\", \"envelope\"}",
                 ));
             };
-            let envelope = parse_envelope(&name, inner)?;
+            let (received, _) = Received::parse(&name, inner)?;
             let message_id = id
                 .parse()
                 .map_err(|_| not_encrypted("the chat message id is not a valid identifier"))?;
@@ -179,16 +230,32 @@ impl EncryptedStream {
                 room_id: self.contexts.room_id.clone(),
                 message_id,
             });
-            (envelope, context)
+            (received, context)
         } else {
-            let envelope = parse_envelope(&name, &data)?;
-            let context = self.bare_context(&name, envelope.kind())?;
-            (envelope, context)
+            let (received, kind) = Received::parse(&name, &data)?;
+            let context = self.bare_context(&name, kind)?;
+            (received, context)
+        };
+        let (envelope, sender) = match (&received, &self.contexts.devices) {
+            (Received::Plain(_), Some(_)) => return Err(OpenFailure::Unsigned { event: name }),
+            (Received::Plain(envelope), None) => (envelope, None),
+            (Received::Signed(_), None) => return Err(OpenFailure::Unverifiable { event: name }),
+            (Received::Signed(signed), Some(devices)) => {
+                let devices = devices.lock().unwrap_or_else(PoisonError::into_inner);
+                let verified =
+                    signed
+                        .verify(&devices, &context)
+                        .map_err(|source| OpenFailure::Verify {
+                            event: name.clone(),
+                            source,
+                        })?;
+                (verified.envelope, Some(verified.sender))
+            }
         };
         let keyring = self.keyring.lock().unwrap_or_else(PoisonError::into_inner);
         let payload = self
             .replay
-            .open_json_with_keyring(&envelope, &keyring, &context)
+            .open_json_with_keyring(envelope, &keyring, &context)
             .map_err(|source| OpenFailure::Open {
                 event: name.clone(),
                 source,
@@ -198,6 +265,7 @@ impl EncryptedStream {
             user_id: event.user_id.clone(),
             context,
             key_label: envelope.key_label().clone(),
+            sender,
             payload,
         })
     }
