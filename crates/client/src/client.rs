@@ -243,11 +243,8 @@ impl Client {
     /// [`ClientError::Closed`].
     pub async fn subscribe(&self, channel: &str) -> Result<Channel, ClientError> {
         let name: ChannelName = channel.parse()?;
-        if matches!(
-            *self.inner.shared.state.borrow(),
-            ConnectionState::Disconnected { .. }
-        ) {
-            return Err(ClientError::Closed { close_code: None });
+        if let ConnectionState::Disconnected { close_code } = *self.inner.shared.state.borrow() {
+            return Err(ClientError::Closed { close_code });
         }
         let mut status = {
             let mut channels = self.inner.shared.channels();

@@ -52,6 +52,9 @@ pub(crate) struct Config {
     pub(crate) tls: Option<Arc<ClientConfig>>,
 }
 
+/// The longest a single write may take before the connection is given up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How a connection ended.
 enum Outcome {
     /// Reconnect, after a backoff unless `immediately`.
@@ -179,11 +182,13 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Sends one frame. A write the peer does not take within [`WRITE_TIMEOUT`] counts
+    /// as a lost connection (the select loop would otherwise stall behind it).
     async fn send(&mut self, text: String) -> Result<(), ClientError> {
-        self.socket
-            .send(Message::text(text))
-            .await
-            .map_err(|_| ClientError::NotConnected)
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.send(Message::text(text))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(ClientError::NotConnected),
+        }
     }
 
     async fn run(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> Outcome {
@@ -223,7 +228,7 @@ impl<'a> Session<'a> {
                 }
                 command = commands.recv() => match command {
                     None | Some(Command::Disconnect) => {
-                        let _ = self.socket.close(None).await;
+                        let _ = tokio::time::timeout(WRITE_TIMEOUT, self.socket.close(None)).await;
                         return Outcome::Stop { close_code: None };
                     }
                     Some(Command::Subscribe(channel)) => self.subscribe(channel).await,

@@ -164,7 +164,15 @@ async fn a_4009_close_is_final() {
         .await
         .unwrap();
     let error = alice.subscribe("news").await.unwrap_err();
-    assert_eq!(error.code(), "closed");
+    assert!(
+        matches!(
+            error,
+            domvia_client::ClientError::Closed {
+                close_code: Some(4009)
+            }
+        ),
+        "{error:?}"
+    );
     // Nothing reconnects behind our back.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
