@@ -78,11 +78,21 @@ pub(crate) async fn run(
     let mut attempt: u32 = 0;
     loop {
         shared.state.send_replace(ConnectionState::Connecting);
-        let outcome = match config
+        let connecting = config
             .endpoint
-            .connect(config.tls.as_ref(), config.connect_timeout)
-            .await
-        {
+            .connect(config.tls.as_ref(), config.connect_timeout);
+        tokio::pin!(connecting);
+        // Commands are answered while connecting too: a disconnect must not wait for the
+        // handshake to time out.
+        let opened = loop {
+            tokio::select! {
+                opened = &mut connecting => break opened,
+                command = commands.recv() => if !refuse_while_disconnected(command) {
+                    return finish(&shared, None);
+                },
+            }
+        };
+        let outcome = match opened {
             Ok(socket) => {
                 let mut session = Session::new(&shared, &config, socket);
                 let outcome = session.run(&mut commands).await;
@@ -123,14 +133,22 @@ async fn idle(commands: &mut mpsc::UnboundedReceiver<Command>, wait: Duration) -
     loop {
         tokio::select! {
             () = sleep_until(deadline) => return true,
-            command = commands.recv() => match command {
-                None | Some(Command::Disconnect) => return false,
-                // Subscribed on the next connection; nothing to tell the gateway now.
-                Some(Command::Subscribe(_) | Command::Unsubscribe(_)) => {}
-                Some(Command::Send { done, .. }) => {
-                    let _ = done.send(Err(ClientError::NotConnected));
-                }
-            }
+            command = commands.recv() => if !refuse_while_disconnected(command) {
+                return false;
+            },
+        }
+    }
+}
+
+/// Answers a command while there is no connection; `false` for a disconnect.
+fn refuse_while_disconnected(command: Option<Command>) -> bool {
+    match command {
+        None | Some(Command::Disconnect) => false,
+        // Subscribed on the next connection; nothing to tell the gateway now.
+        Some(Command::Subscribe(_) | Command::Unsubscribe(_)) => true,
+        Some(Command::Send { done, .. }) => {
+            let _ = done.send(Err(ClientError::NotConnected));
+            true
         }
     }
 }

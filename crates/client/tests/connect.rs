@@ -211,3 +211,34 @@ async fn an_unreachable_gateway_is_unavailable_and_retried() {
     within(client.connected()).await.unwrap();
     assert_eq!(server.local_addr(), addr);
 }
+
+#[tokio::test]
+async fn disconnect_does_not_wait_for_a_stuck_handshake() {
+    // Accepts TCP connections and never answers the WebSocket upgrade.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let client = Client::builder(format!("ws://{addr}"), key())
+        .connect_timeout(Duration::from_secs(60))
+        .connect()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*client.state().borrow(), ConnectionState::Connecting);
+    let news = tokio::spawn({
+        let client = client.clone();
+        async move { client.subscribe("news").await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.disconnect();
+    let mut state = client.state();
+    within(state.wait_for(|s| matches!(s, ConnectionState::Disconnected { close_code: None })))
+        .await
+        .unwrap();
+    // The pending subscription fails instead of waiting out its timeout.
+    assert_eq!(within(news).await.unwrap().unwrap_err().code(), "closed");
+}
