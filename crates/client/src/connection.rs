@@ -56,6 +56,7 @@ pub(crate) struct Config {
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a connection ended.
+#[derive(Debug, PartialEq, Eq)]
 enum Outcome {
     /// Reconnect, after a backoff unless `immediately`.
     Retry { immediately: bool },
@@ -460,4 +461,46 @@ fn later(at: Instant, after: Duration) -> Instant {
     at.checked_add(after)
         .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 86_400)))
         .unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_codes_follow_the_protocol_ranges() {
+        let backoff = Outcome::Retry { immediately: false };
+        let at_once = Outcome::Retry { immediately: true };
+        let stop = |code| Outcome::Stop {
+            close_code: Some(code),
+        };
+        for (code, expected) in [
+            (None, backoff),
+            (Some(1000), Outcome::Retry { immediately: false }),
+            (Some(1006), Outcome::Retry { immediately: false }),
+            (Some(4000), stop(4000)),
+            (Some(4001), stop(4001)),
+            (Some(4009), stop(4009)),
+            (Some(4099), stop(4099)),
+            (Some(4100), Outcome::Retry { immediately: false }),
+            (Some(4199), Outcome::Retry { immediately: false }),
+            (Some(4200), at_once),
+            (Some(4201), Outcome::Retry { immediately: true }),
+            (Some(4299), Outcome::Retry { immediately: true }),
+            (Some(4301), stop(4301)),
+            (Some(u16::MAX), stop(u16::MAX)),
+        ] {
+            assert_eq!(close_outcome(code), expected, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn later_never_overflows() {
+        let now = Instant::now();
+        assert_eq!(
+            later(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        assert!(later(now, Duration::MAX) > now);
+    }
 }

@@ -97,6 +97,13 @@ async fn refusals_from_the_http_endpoint() {
     let error = client.subscribe("private-garbage").await.unwrap_err();
     assert_eq!(error.code(), "authorization_failed");
     assert!(error.to_string().contains("not JSON"), "{error}");
+    let error = client.subscribe("private-numeric").await.unwrap_err();
+    assert!(
+        error.to_string().contains("auth is not a string"),
+        "{error}"
+    );
+    let error = client.subscribe("private-empty").await.unwrap_err();
+    assert!(error.to_string().contains("has no auth"), "{error}");
     // A failed subscription is forgotten: the same client subscribes elsewhere fine.
     client.subscribe("private-fine").await.unwrap();
 

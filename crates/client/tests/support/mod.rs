@@ -95,7 +95,8 @@ pub(crate) async fn nothing(binding: &mut Binding) {
 /// An HTTP auth endpoint like an app's server: form-encoded `socket_id` and
 /// `channel_name` in, `{"auth", "channel_data"?}` out. It requires the header
 /// `authorization: Bearer let-me-in`, refuses channels containing `forbidden` with 403,
-/// answers channels containing `garbage` with a body that is not JSON, and signs presence
+/// answers channels containing `garbage` with a body that is not JSON, `numeric` with a
+/// number for `auth`, `empty` with no `auth` at all, and signs presence
 /// members as the form's `user` parameter. Under `…/user` it signs users in as `user`.
 pub(crate) struct AuthEndpoint {
     pub(crate) url: String,
@@ -176,6 +177,12 @@ async fn answer(request: Request<Incoming>) -> Response<Full<Bytes>> {
     }
     if channel.as_str().contains("garbage") {
         return respond(StatusCode::OK, "<html>".into());
+    }
+    if channel.as_str().contains("numeric") {
+        return respond(StatusCode::OK, json!({ "auth": 1 }).to_string());
+    }
+    if channel.as_str().contains("empty") {
+        return respond(StatusCode::OK, "{}".into());
     }
     let channel_data = channel.is_presence().then(|| {
         let user = form
