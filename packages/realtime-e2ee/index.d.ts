@@ -446,6 +446,12 @@ export class VerifiedKeyRequest {
 }
 /** A request from `device` (a new device of its user), and what to keep for the response. */
 export function createKeyRequest(device: Device): { request: KeyRequestMessage; pending: PendingKeyRequest };
+/**
+ * The pending state of a request `device` made earlier, rebuilt from the request (for a
+ * device that did not keep `pending`, e.g. after a page reload); unknown_request when the
+ * request carries another device's bundle.
+ */
+export function resumeKeyRequest(device: Device, request: KeyRequestMessage | string): PendingKeyRequest;
 /** Checks a request on another device of the same user (other_user, bad_signature). */
 export function verifyKeyRequest(device: Device, request: KeyRequestMessage | string): VerifiedKeyRequest;
 /** The user approved (after comparing `verified.safetyNumber`): every key of `keyring`, sealed to the new device. */

@@ -33,7 +33,7 @@ export {
 } from "./lib/rooms.js";
 export {
   PendingKeyRequest, VerifiedKeyRequest, answerKeyRequest, createBackup, createKeyRequest,
-  generateRecoveryKey, inspectBackup, restoreBackup, verifyKeyRequest,
+  generateRecoveryKey, inspectBackup, restoreBackup, resumeKeyRequest, verifyKeyRequest,
 } from "./lib/backup.js";
 export { KEY_EVENTS, parseKeyMessage, userKeyChannel } from "./lib/transport.js";
 

@@ -28,6 +28,20 @@ impl WasmPendingRequest {
         }
     }
 
+    /// The pending state of a request `device` made earlier (its JSON text), for a device
+    /// that did not keep the object (a reloaded page).
+    ///
+    /// # Errors
+    /// `malformed`, `unsupported_version`, `bad_signature`, `unknown_request` (the request
+    /// carries another device's bundle).
+    pub fn resume(device: &WasmDevice, request_json: &str) -> Result<WasmPendingRequest, Failure> {
+        let request = KeyRequest::from_json(request_json)?;
+        Ok(Self {
+            pending: request.pending_for(&device.0)?,
+            request: request.to_json(),
+        })
+    }
+
     /// The request's JSON text, to send on the user's key channel.
     #[wasm_bindgen(js_name = requestJson)]
     #[must_use]

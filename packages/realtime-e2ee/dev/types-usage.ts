@@ -6,7 +6,7 @@ import {
   answerKeyRequest, createBackup, createDevice, createDeviceDirectory, createKeyRequest,
   createKeyring, createReplayGuard, createRevocation, createRoom, decryptChatJson,
   encryptChatJson, fingerprint, followRoom, generateAesGcmKey, generateRecoveryKey,
-  importDevice, inspectBackup, parseKeyMessage, restoreBackup, safetyNumber, signEnvelope,
+  importDevice, inspectBackup, parseKeyMessage, restoreBackup, resumeKeyRequest, safetyNumber, signEnvelope,
   userKeyChannel, verifyKeyRequest, verifySignedEnvelope,
 } from "../index.js";
 import type {
@@ -61,6 +61,8 @@ export async function lifecycle(): Promise<void> {
   const verified = verifyKeyRequest(alice, request);
   const shown: string = verified.safetyNumber + verified.fingerprint + verified.bundle.user;
   const added: number = pending.accept(answerKeyRequest(alice, verified, keyring), alice.bundle(), bobsRing);
+  const resumed = resumeKeyRequest(bob, request);
+  void resumed.accept;
 
   const channel: string = await userKeyChannel("alice");
   const message: KeyMessage | null = await parseKeyMessage(KEY_EVENTS.share, one);

@@ -140,6 +140,17 @@ export function createKeyRequest(device) {
   };
 }
 
+/**
+ * The pending state of a request `device` made earlier, rebuilt from the request itself
+ * (for a device that did not keep `pending`, e.g. after a page reload). The request id
+ * is public: accepting a response still needs the device's secret keys.
+ */
+export function resumeKeyRequest(device, request) {
+  const d = wasmDeviceOf(device, "resumeKeyRequest: device");
+  const text = messageText(request, "resumeKeyRequest: request");
+  return new PendingKeyRequest(INTERNAL, callWasm(() => wasm.WasmPendingRequest.resume(d, text)), device);
+}
+
 /** Checks a key request on another device of the same user (other_user, bad_signature). */
 export function verifyKeyRequest(device, request) {
   const d = wasmDeviceOf(device, "verifyKeyRequest: device");

@@ -306,6 +306,11 @@ test("recovery: request, verify (same safety number on both sides), answer, acce
   const { pending: p2 } = e2ee.createKeyRequest(stolen);
   throws(() => p2.accept(response, laptop.me.bundle(), tablet.keyring), KeyLifecycleError, "unknown_request");
   throws(() => e2ee.answerKeyRequest(laptop.me, { bundle: tablet.me.bundle() }, laptop.keyring), InvalidArgumentError, "invalid_argument");
+  // A reloaded tablet rebuilds its pending request from the request it sent.
+  const resumed = e2ee.resumeKeyRequest(tablet.me, JSON.stringify(request));
+  const fresh = await createKeyring();
+  assert.equal(resumed.accept(response, laptop.me.bundle(), fresh), 3);
+  throws(() => e2ee.resumeKeyRequest(laptop.me, request), KeyLifecycleError, "unknown_request");
 });
 
 test("key events: names, the user's key channel, parsing by event name", async () => {
