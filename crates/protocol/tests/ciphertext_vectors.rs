@@ -1,6 +1,8 @@
 //! The shape check of ciphertext-only channels against the spec's vectors
 //! (`spec/ciphertext-only-channels.md` section 5).
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
 use std::path::PathBuf;
 
 use domvia_protocol::ciphertext::{Shape, check_ciphertext};

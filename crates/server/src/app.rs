@@ -294,7 +294,7 @@ impl App {
         if !self.config.is_ciphertext_only(channel) {
             return Ok(());
         }
-        check_ciphertext(data).map(|_| ()).map_err(|error| {
+        check_ciphertext(data).map(|_| ()).inspect_err(|error| {
             self.metrics.plaintext_refused(source);
             tracing::info!(
                 app_id = %self.config.id,
@@ -303,7 +303,6 @@ impl App {
                 source = source.label(),
                 "event refused on a ciphertext-only channel"
             );
-            error
         })
     }
 

@@ -211,13 +211,13 @@ mod tests {
                     format!("{rest}x"),
                     format!("#server-to-user-{rest}x"),
                 ] {
-                    if let Ok(channel) = name.parse::<ChannelName>() {
-                        if pattern.matches(&channel) {
-                            prop_assert!(matches!(
-                                channel.kind(),
-                                ChannelKind::Private | ChannelKind::Presence
-                            ));
-                        }
+                    if let Ok(channel) = name.parse::<ChannelName>()
+                        && pattern.matches(&channel)
+                    {
+                        prop_assert!(matches!(
+                            channel.kind(),
+                            ChannelKind::Private | ChannelKind::Presence
+                        ));
                     }
                 }
             }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 
 /// Canonical base64url of `n` zero bytes.
+#[expect(clippy::arithmetic_side_effects, reason = "small test lengths")]
 fn b64(n: usize) -> String {
     let chars = n / 3 * 4 + [0, 2, 3][n % 3];
     "A".repeat(chars)
