@@ -48,9 +48,7 @@ pub use auth::{
     verify_presence_as_signed_in, verify_user,
 };
 pub use channel::{ChannelKind, ChannelName, ChannelNameError, MAX_CHANNEL_NAME_LEN};
-pub use ciphertext::{
-    ChannelPattern, ChannelPatternError, CiphertextError, Shape, check_ciphertext,
-};
+pub use ciphertext::{ChannelPattern, ChannelPatternError, CiphertextError, check_ciphertext};
 pub use close::{CloseCode, Reconnect};
 pub use event::{ClientEventName, EventError, EventName, MAX_EVENT_NAME_LEN, SocketId};
 pub use http_sig::{
