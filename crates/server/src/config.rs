@@ -295,9 +295,7 @@ impl AppConfig {
             webhooks: Vec::new(),
         }
     }
-}
 
-impl AppConfig {
     /// Whether `channel` is ciphertext-only for this app: it matches one of
     /// [`AppConfig::ciphertext_only`].
     #[must_use]
