@@ -11,6 +11,8 @@
 #                  signin, client events with each kind of data, and a few refused ones;
 #   channel_name   channel names of each kind, event names, socket ids, user ids, presence
 #                  channel_data and signin user_data documents;
+#   ciphertext_shape  one of each accepted shape of ciphertext-only event data, plaintext,
+#                  Pusher's encrypted payload, and channel patterns;
 #   auth_verify    flag byte + 0xFF-separated fields (see fuzz_targets/auth_verify.rs) for
 #                  a private, a presence and a signin token, and HTTP API requests.
 #
@@ -64,6 +66,23 @@ protocol_seeds() {
     seed client_frame refused-app-event '{"event":"my-event","channel":"private-a","data":{}}'
     seed client_frame refused-internal '{"event":"pusher_internal:member_added","channel":"presence-a","data":"{}"}'
     seed client_frame refused-channel '{"event":"pusher:subscribe","data":{"channel":"#private-x"}}'
+
+    local envelope='{"v":1,"suite":"AES256GCM-HKDFSHA256","kind":"chat","kid":"room-42-v1","kver":1,"nonce":"mYK1xPIft49VJlT5voYL458DByNrdS0rXzoqLGjd7B6Ue8ELCq0m13M6rv4","commit":"cQ8s4DyGb5rivU7oMg8uW-vdiyG1e75vG5fH1UK6z3I","ct":"ssbsDpGc7meMkUosDc7gV3oLLR4_nJ3A5vrfgSWmWWahjjNlmu_KBhlg-fQFve0eFKKWJ2KyGaQyWByNZdAF3u_WVg"}'
+    local sig64='AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+    local b32='AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+    local device='{"format":"domvia-device","v":1,"user":"alice","device":"phone","hpke_pk":"'"$b32"'","sign_pk":"'"$b32"'","sig":"'"$sig64"'"}'
+    seed ciphertext_shape envelope "$envelope"
+    seed ciphertext_shape signed '{"format":"domvia-signed","v":1,"from_user":"alice","from_device":"phone","envelope":'"$envelope"',"sig":"'"$sig64"'"}'
+    seed ciphertext_shape identified '{"id":"msg-1","envelope":'"$envelope"'}'
+    seed ciphertext_shape keyshare '{"format":"domvia-keyshare","v":1,"room":"room-42","kid":"room-42","kver":1,"from_user":"alice","from_device":"phone","to_user":"bob","to_device":"laptop","commit":"'"$b32"'","enc":"'"$b32"'","ct":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","sig":"'"$sig64"'"}'
+    seed ciphertext_shape device "$device"
+    seed ciphertext_shape key-request '{"format":"domvia-key-request","v":1,"request_id":"AAAAAAAAAAAAAAAAAAAAAA","bundle":'"$device"',"sig":"'"$sig64"'"}'
+    seed ciphertext_shape key-response '{"format":"domvia-key-response","v":1,"request_id":"AAAAAAAAAAAAAAAAAAAAAA","user":"alice","from_device":"phone","to_device":"tablet","keys":0,"enc":"'"$b32"'","ct":"AAAAAAAAAAAAAAAAAAAAAAAAAAA","sig":"'"$sig64"'"}'
+    seed ciphertext_shape revocation '{"format":"domvia-revocation","v":1,"user":"alice","device":"phone","fingerprint":"'"$b32"'","by_device":"laptop","revoked_at":1767225600,"sig":"'"$sig64"'"}'
+    seed ciphertext_shape plaintext '{"body":"Private message","sender_id":"user-1"}'
+    seed ciphertext_shape pusher-encrypted '{"nonce":"AAAA","ciphertext":"AAAA"}'
+    seed ciphertext_shape pattern-private 'private-e2ee-*'
+    seed ciphertext_shape pattern-presence 'presence-e2ee-room'
 
     seed channel_name public 'foo-bar_1234@=,.;'
     seed channel_name private 'private-foobar'

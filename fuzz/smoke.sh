@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Short fuzzing smoke run, for CI and before a commit: seeds the corpora (spec vectors and
 # handmade protocol seeds), then runs every target `cargo fuzz list` names (the e2ee ones
-# and the protocol ones: client_frame, channel_name, auth_verify) for SECONDS seconds each
+# and the protocol ones: client_frame, channel_name, auth_verify, ciphertext_shape) for SECONDS seconds each
 # (default 20). Installs cargo-fuzz if it is missing. Needs a nightly toolchain (`rustup
 # toolchain install nightly`). Exits non-zero on the first crash; the input is in
 # fuzz/artifacts/<target>/.

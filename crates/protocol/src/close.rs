@@ -9,6 +9,10 @@
 //! - 4300–4399: any other error; pusher-js treats these, and every code ≥ 4300, as
 //!   `refused`.
 //!
+//! Domvia adds one code in the 4300 range, [`CloseCode::PlaintextRefused`] (4302), sent only
+//! as a `pusher:error` code (like 4301 below the abuse threshold): the connection stays
+//! open.
+//!
 //! pusher-js's `getCloseAction` (`src/core/connection/protocol/protocol.ts`) implements the
 //! same ranges; [`Reconnect::for_code`] mirrors it for codes we do not name.
 //!
@@ -23,7 +27,7 @@
 //! # Ok::<(), std::convert::Infallible>(())
 //! ```
 
-/// Every close code protocol 7 defines.
+/// Every close code protocol 7 defines, and Domvia's 4302.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum CloseCode {
@@ -56,6 +60,10 @@ pub enum CloseCode {
     ClosedAfterInactivity,
     /// 4301: a client event was rejected by the rate limit.
     ClientEventRateLimit,
+    /// 4302 (Domvia): a client event on a ciphertext-only channel was not an end-to-end
+    /// encrypted envelope (`spec/ciphertext-only-channels.md`). Sent as `pusher:error`'s
+    /// code; the connection is not closed.
+    PlaintextRefused,
 }
 
 /// What a client does after a close, per the code's range.
@@ -110,7 +118,7 @@ impl Reconnect {
 
 impl CloseCode {
     /// Every named code, in ascending order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::SslOnly,
         Self::AppDoesNotExist,
         Self::AppDisabled,
@@ -125,6 +133,7 @@ impl CloseCode {
         Self::PongNotReceived,
         Self::ClosedAfterInactivity,
         Self::ClientEventRateLimit,
+        Self::PlaintextRefused,
     ];
 
     /// The numeric code, for the WebSocket close frame and `pusher:error`'s `code`.
@@ -145,6 +154,7 @@ impl CloseCode {
             Self::PongNotReceived => 4201,
             Self::ClosedAfterInactivity => 4202,
             Self::ClientEventRateLimit => 4301,
+            Self::PlaintextRefused => 4302,
         }
     }
 
@@ -173,6 +183,9 @@ impl CloseCode {
             Self::PongNotReceived => "Pong reply not received",
             Self::ClosedAfterInactivity => "Closed after inactivity",
             Self::ClientEventRateLimit => "Client event rejected due to rate limit",
+            Self::PlaintextRefused => {
+                "Client event rejected: this channel accepts only end-to-end encrypted envelopes"
+            }
         }
     }
 
@@ -189,7 +202,8 @@ impl CloseCode {
             | Self::UnsupportedProtocolVersion
             | Self::NoProtocolVersion
             | Self::Unauthorized
-            | Self::ClientEventRateLimit => Reconnect::Refused,
+            | Self::ClientEventRateLimit
+            | Self::PlaintextRefused => Reconnect::Refused,
             Self::OverCapacity => Reconnect::AfterBackoff,
             Self::ReconnectImmediately | Self::PongNotReceived | Self::ClosedAfterInactivity => {
                 Reconnect::Immediately

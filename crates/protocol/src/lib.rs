@@ -13,6 +13,8 @@
 //! - [`auth`]: channel authorization and user authentication signatures;
 //! - [`member`]: the signed presence `channel_data` and signin `user_data`;
 //! - [`http_sig`]: HTTP API request signatures;
+//! - [`ciphertext`]: ciphertext-only channels: [`ChannelPattern`] and the shape check of
+//!   their event data, [`check_ciphertext`];
 //! - [`message`]: the JSON frames, client → server ([`ClientFrame`]) and
 //!   server → client ([`ServerFrame`]).
 //!
@@ -33,6 +35,7 @@
 
 pub mod auth;
 pub mod channel;
+pub mod ciphertext;
 pub mod close;
 pub mod event;
 pub mod http_sig;
@@ -45,6 +48,7 @@ pub use auth::{
     verify_presence_as_signed_in, verify_user,
 };
 pub use channel::{ChannelKind, ChannelName, ChannelNameError, MAX_CHANNEL_NAME_LEN};
+pub use ciphertext::{ChannelPattern, ChannelPatternError, CiphertextError, check_ciphertext};
 pub use close::{CloseCode, Reconnect};
 pub use event::{ClientEventName, EventError, EventName, MAX_EVENT_NAME_LEN, SocketId};
 pub use http_sig::{

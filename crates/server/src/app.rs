@@ -8,12 +8,15 @@ use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use domvia_protocol::{ChannelName, CloseCode, EventName, ServerFrame, SocketId, UserId};
+use domvia_protocol::{
+    ChannelName, CiphertextError, CloseCode, EventName, ServerFrame, SocketId, UserId,
+    check_ciphertext,
+};
 use tokio::sync::Notify;
 
 use crate::broker::{Broker, ChannelInfo, Frame, Left, PublishReport};
 use crate::config::AppConfig;
-use crate::metrics::Metrics;
+use crate::metrics::{EventSource, Metrics};
 use crate::presence::PresenceLimits;
 use crate::webhook::{WebhookEvent, Webhooks};
 use crate::{BrokerError, MemoryBroker};
@@ -272,6 +275,35 @@ impl App {
         }
         window.1 = used;
         true
+    }
+
+    /// Checks `data` for `channel`: on a ciphertext-only channel of this app it must be an
+    /// envelope or another accepted shape (`spec/ciphertext-only-channels.md`); on any
+    /// other channel anything goes. A refusal is counted by `source` and logged with the
+    /// app id, the channel and the reason code, never the data.
+    ///
+    /// # Errors
+    /// [`CiphertextError`] when the channel is ciphertext-only and the data is not of an
+    /// accepted shape.
+    pub fn check_ciphertext_only(
+        &self,
+        channel: &ChannelName,
+        data: &str,
+        source: EventSource,
+    ) -> Result<(), CiphertextError> {
+        if !self.config.is_ciphertext_only(channel) {
+            return Ok(());
+        }
+        check_ciphertext(data).map(|_| ()).inspect_err(|error| {
+            self.metrics.plaintext_refused(source);
+            tracing::info!(
+                app_id = %self.config.id,
+                %channel,
+                code = error.code(),
+                source = source.label(),
+                "event refused on a ciphertext-only channel"
+            );
+        })
     }
 
     /// Sends an event to a channel's subscribers, except `except`. Connections whose queue

@@ -31,6 +31,7 @@
 //! | `[[apps]]` `allowed_origins` | `["*"]` or `["https://host[:port]", ...]`; empty: any (`[]`) |
 //! | `[[apps]]` `client_events` | allow `client-` events (`true`) |
 //! | `[[apps]]` `user_authentication` | accept `pusher:signin` (`true`) |
+//! | `[[apps]]` `ciphertext_only` | channel patterns (`"private-e2ee-*"`, or an exact name) whose events must be end-to-end encrypted envelopes, `spec/ciphertext-only-channels.md`; each begins with `private-` or `presence-` and cannot match `private-encrypted-`; `[]` disables (`["private-e2ee-*", "presence-e2ee-*"]`) |
 //! | `[apps.limits]` | see below; Pusher's defaults |
 //! | `[[apps.webhooks]]` `url` | *required*; `http://` or `https://` |
 //! | `[[apps.webhooks]]` `events` | some of `channel_occupied`, `channel_vacated`, `member_added`, `member_removed`, `client_event`; empty: all (`[]`) |
@@ -82,7 +83,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use domvia_protocol::{AppKey, AppSecret};
+use domvia_protocol::{AppKey, AppSecret, ChannelName, ChannelPattern};
 use zeroize::Zeroizing;
 
 pub use env::{ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET};
@@ -99,6 +100,9 @@ pub const WEBHOOK_EVENTS: [&str; 5] = [
     "member_removed",
     "client_event",
 ];
+
+/// The channel patterns that are ciphertext-only unless an app says otherwise.
+pub const DEFAULT_CIPHERTEXT_ONLY: [&str; 2] = ["private-e2ee-*", "presence-e2ee-*"];
 
 /// The whole server's configuration.
 #[derive(Clone, Debug)]
@@ -161,6 +165,10 @@ pub struct AppConfig {
     pub client_events: bool,
     /// Whether `pusher:signin` is accepted.
     pub user_authentication: bool,
+    /// Channels on which only end-to-end encrypted envelopes are relayed
+    /// (`spec/ciphertext-only-channels.md`); default [`DEFAULT_CIPHERTEXT_ONLY`], empty
+    /// for none.
+    pub ciphertext_only: Vec<ChannelPattern>,
     /// Usage limits.
     pub limits: Limits,
     /// Where this app's webhooks go.
@@ -267,7 +275,8 @@ impl WebhookTarget {
 
 impl AppConfig {
     /// An app with Pusher's defaults: any origin, client events and user authentication
-    /// on, default limits, no webhooks.
+    /// on, default limits, no webhooks; and the default ciphertext-only channels
+    /// ([`DEFAULT_CIPHERTEXT_ONLY`]).
     #[must_use]
     pub fn new(id: impl Into<String>, key: AppKey, secret: AppSecret) -> Self {
         Self {
@@ -278,9 +287,22 @@ impl AppConfig {
             allowed_origins: Vec::new(),
             client_events: true,
             user_authentication: true,
+            ciphertext_only: DEFAULT_CIPHERTEXT_ONLY
+                .iter()
+                .filter_map(|pattern| pattern.parse().ok())
+                .collect(),
             limits: Limits::default(),
             webhooks: Vec::new(),
         }
+    }
+
+    /// Whether `channel` is ciphertext-only for this app: it matches one of
+    /// [`AppConfig::ciphertext_only`].
+    #[must_use]
+    pub fn is_ciphertext_only(&self, channel: &ChannelName) -> bool {
+        self.ciphertext_only
+            .iter()
+            .any(|pattern| pattern.matches(channel))
     }
 }
 

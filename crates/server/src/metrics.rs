@@ -34,12 +34,60 @@ pub struct Metrics {
     pub webhooks_sent: AtomicU64,
     /// Webhook batches dropped after their last failed attempt (or a full queue).
     pub webhook_failures: AtomicU64,
-    /// Events refused on ciphertext-only channels because they were not envelopes.
-    pub plaintext_refused: AtomicU64,
+    /// Events refused on ciphertext-only channels because they were not envelopes, by
+    /// where they came from (see [`Metrics::plaintext_refused`]).
+    plaintext_refused: [AtomicU64; 2],
     errors: Mutex<BTreeMap<&'static str, u64>>,
 }
 
+/// Where an event refused on a ciphertext-only channel came from: the label `source` of
+/// `domvia_plaintext_refused_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventSource {
+    /// A `client-` event sent on a WebSocket.
+    ClientEvent,
+    /// The HTTP API (`events`, `batch_events`).
+    HttpApi,
+}
+
+impl EventSource {
+    /// Both sources, in the order they are rendered.
+    pub const ALL: [Self; 2] = [Self::ClientEvent, Self::HttpApi];
+
+    /// The label value.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ClientEvent => "client_event",
+            Self::HttpApi => "http_api",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Self::ClientEvent => 0,
+            Self::HttpApi => 1,
+        }
+    }
+}
+
 impl Metrics {
+    /// Counts one event refused on a ciphertext-only channel.
+    pub fn plaintext_refused(&self, source: EventSource) {
+        if let Some(counter) = self.plaintext_refused.get(source.index()) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many events from `source` were refused on ciphertext-only channels.
+    #[must_use]
+    pub fn plaintext_refused_count(&self, source: EventSource) -> u64 {
+        self.plaintext_refused
+            .get(source.index())
+            .map_or(0, |counter| counter.load(Ordering::Relaxed))
+    }
+
     /// Counts one error by its stable code.
     pub fn error(&self, code: &'static str) {
         let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
@@ -77,7 +125,7 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
-        let counters: [(&str, &str, &AtomicU64); 9] = [
+        let counters: [(&str, &str, &AtomicU64); 8] = [
             (
                 "domvia_connections_total",
                 "WebSocket connections accepted.",
@@ -118,17 +166,26 @@ impl Metrics {
                 "Webhook batches dropped after failing.",
                 &self.webhook_failures,
             ),
-            (
-                "domvia_plaintext_refused_total",
-                "Plaintext events refused on ciphertext-only channels.",
-                &self.plaintext_refused,
-            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
                 value.load(Ordering::Relaxed)
+            );
+        }
+        let name = "domvia_plaintext_refused_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Events refused on ciphertext-only channels for not being \
+             envelopes, by source.\n# TYPE {name} counter"
+        );
+        for source in EventSource::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{source=\"{}\"}} {}",
+                source.label(),
+                self.plaintext_refused_count(source)
             );
         }
         let _ = writeln!(
@@ -160,5 +217,22 @@ mod tests {
         assert!(text.contains("domvia_errors_total{code=\"auth_bad_signature\"} 2\n"));
         assert_eq!(metrics.error_count("auth_bad_signature"), 2);
         assert_eq!(metrics.error_count("other"), 0);
+    }
+
+    #[test]
+    fn plaintext_refusals_are_counted_by_source() {
+        let metrics = Metrics::default();
+        let text = metrics.render();
+        assert!(text.contains("domvia_plaintext_refused_total{source=\"client_event\"} 0\n"));
+        assert!(text.contains("domvia_plaintext_refused_total{source=\"http_api\"} 0\n"));
+        metrics.plaintext_refused(EventSource::ClientEvent);
+        metrics.plaintext_refused(EventSource::HttpApi);
+        metrics.plaintext_refused(EventSource::HttpApi);
+        assert_eq!(metrics.plaintext_refused_count(EventSource::ClientEvent), 1);
+        assert_eq!(metrics.plaintext_refused_count(EventSource::HttpApi), 2);
+        let text = metrics.render();
+        assert!(text.contains("# TYPE domvia_plaintext_refused_total counter\n"));
+        assert!(text.contains("domvia_plaintext_refused_total{source=\"client_event\"} 1\n"));
+        assert!(text.contains("domvia_plaintext_refused_total{source=\"http_api\"} 2\n"));
     }
 }

@@ -49,6 +49,7 @@ use crate::app::{App, ConnHandle, RegisterError};
 use crate::broker::{Delivery, Frame, Joined, Outbox};
 use crate::gateway::Gateway;
 use crate::http::{Body, json_error};
+use crate::metrics::EventSource;
 use crate::webhook::WebhookEvent;
 
 /// The protocol versions accepted in `?protocol=`.
@@ -836,6 +837,21 @@ impl Connection {
                 ),
                 "client_event_too_large",
             );
+        }
+        if let Err(error) =
+            self.app
+                .check_ciphertext_only(&channel, &data, EventSource::ClientEvent)
+        {
+            self.gateway
+                .metrics()
+                .error("client_event_plaintext_refused");
+            let code = CloseCode::PlaintextRefused;
+            let message = format!(
+                "client event refused: {channel} accepts only end-to-end encrypted envelopes; \
+                 {error} ({})",
+                error.code()
+            );
+            return vec![Reply::Frame(error_frame(&message, Some(code.code())))];
         }
         if !self.app.take_message_budget(1) {
             return refuse(

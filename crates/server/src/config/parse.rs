@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use domvia_protocol::{AppKey, AppSecret};
+use domvia_protocol::{AppKey, AppSecret, ChannelPattern};
 
 use super::reader::Fields;
 use super::{
@@ -112,6 +112,16 @@ fn app(mut fields: Fields) -> Result<AppConfig, ConfigError> {
     }
     if let Some(on) = fields.bool("user_authentication")? {
         app.user_authentication = on;
+    }
+    if let Some(patterns) = fields.optional_strings("ciphertext_only")? {
+        app.ciphertext_only = patterns
+            .into_iter()
+            .map(|(path, pattern)| {
+                pattern
+                    .parse::<ChannelPattern>()
+                    .map_err(|error| invalid(&path, error.rule()))
+            })
+            .collect::<Result<_, _>>()?;
     }
     if let Some(limits) = fields.table("limits")? {
         app.limits = limits_of(limits)?;

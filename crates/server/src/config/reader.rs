@@ -143,6 +143,20 @@ impl Fields {
         )
     }
 
+    /// An array of strings, each with its path, or `None` when the key is absent (so
+    /// that an empty array can mean something else than the default).
+    pub(super) fn optional_strings(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<Vec<(String, String)>>, ConfigError> {
+        if self.table.contains_key(key) {
+            self.strings(key).map(Some)
+        } else {
+            self.known.push(key);
+            Ok(None)
+        }
+    }
+
     /// A sub-table (`[tls]`), if present.
     pub(super) fn table(&mut self, key: &'static str) -> Result<Option<Self>, ConfigError> {
         match self.take(key) {

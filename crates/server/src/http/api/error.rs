@@ -1,7 +1,9 @@
 //! Why an HTTP API request was refused: one enum, mapped to its HTTP status and its metric
 //! code in one exhaustive `match` each.
 
-use domvia_protocol::{ChannelNameError, EventError, HttpAuthError, UserIdError};
+use domvia_protocol::{
+    ChannelName, ChannelNameError, CiphertextError, EventError, HttpAuthError, UserIdError,
+};
 use http::{Method, StatusCode};
 
 /// A refused HTTP API request. The `Display` text is the `error` of the JSON body; it never
@@ -89,6 +91,18 @@ pub enum ApiError {
         /// The app's `max_payload_bytes`.
         max: usize,
     },
+    /// A channel of the event is ciphertext-only and the data is not an end-to-end
+    /// encrypted envelope (`spec/ciphertext-only-channels.md`). Nothing was published.
+    #[error(
+        "{channel} accepts only end-to-end encrypted envelopes; {source} ({code})",
+        code = source.code()
+    )]
+    PlaintextRefused {
+        /// The first ciphertext-only channel of the event.
+        channel: ChannelName,
+        /// Why the data is not an envelope (it never quotes the data).
+        source: CiphertextError,
+    },
     /// `socket_id` is not `\d+\.\d+`.
     #[error("invalid socket_id: {source}")]
     InvalidSocketId {
@@ -154,6 +168,7 @@ impl ApiError {
             | Self::InvalidEventName { .. }
             | Self::ReservedEventName
             | Self::MissingData
+            | Self::PlaintextRefused { .. }
             | Self::InvalidSocketId { .. }
             | Self::TooManyEvents { .. }
             | Self::UserCountNeedsPresence
@@ -184,6 +199,7 @@ impl ApiError {
             Self::ReservedEventName => "api_reserved_event_name",
             Self::MissingData => "api_missing_data",
             Self::PayloadTooLarge { .. } => "api_payload_too_large",
+            Self::PlaintextRefused { .. } => "api_plaintext_refused",
             Self::InvalidSocketId { .. } => "api_invalid_socket_id",
             Self::TooManyEvents { .. } => "api_too_many_batch_events",
             Self::InBatch { source, .. } => source.code(),

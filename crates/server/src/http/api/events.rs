@@ -8,6 +8,8 @@
 //!   JSON value is encoded here the same way;
 //! - at most `max_event_channels` channels per event and `max_batch_events` events per
 //!   batch (400), `data` at most `max_payload_bytes` (413);
+//! - on a channel the app declares ciphertext-only, `data` must be an end-to-end encrypted
+//!   envelope or another shape of `spec/ciphertext-only-channels.md` (400 otherwise);
 //! - `socket_id` (`\d+\.\d+`) is the connection that must not receive the event;
 //! - `#server-to-user-{id}` channels are how `sendToUser` publishes, and are allowed;
 //! - a batch is checked whole before anything is published: all or nothing;
@@ -23,6 +25,7 @@ use serde_json::{Map, Value, json};
 use super::ApiError;
 use super::channels::{Attributes, parse_channel};
 use crate::app::App;
+use crate::metrics::EventSource;
 
 /// The body of `POST /events`.
 #[derive(Deserialize)]
@@ -196,6 +199,17 @@ fn check(app: &App, event: Unchecked) -> Result<Publication, ApiError> {
             size: data.len(),
             max: limits.max_payload_bytes,
         });
+    }
+    // The shape is checked once; the first ciphertext-only channel names the refusal.
+    if let Some(channel) = channels
+        .iter()
+        .find(|channel| app.config().is_ciphertext_only(channel))
+    {
+        app.check_ciphertext_only(channel, &data, EventSource::HttpApi)
+            .map_err(|source| ApiError::PlaintextRefused {
+                channel: channel.clone(),
+                source,
+            })?;
     }
     let except = event
         .socket_id
