@@ -7,11 +7,11 @@
 // JSON up are sealed and opened with the platform's hardware AES instead (WebCrypto in
 // browsers, node:crypto in Node), producing the same envelope bytes (lib/webcrypto.js).
 import {
-  invalidArgument, notAnEnvelope, payloadNotJson, payloadTooLarge, rethrow,
+  invalidArgument, notAnEnvelope, rethrow,
 } from "./lib/errors.js";
 import {
   AesGcmKey, Keyring, ReplayGuard, callWasm, checkInteger, checkString, describe,
-  platformKeyOf, wasmGuardOf, wasmKeyOf, wasmKeyringOf, wrapGuard, wrapKey, wrapKeyring,
+  payloadText, platformKeyOf, wasmGuardOf, wasmKeyOf, wasmKeyringOf, wrapGuard, wrapKey, wrapKeyring,
 } from "./lib/keys.js";
 import { init } from "./lib/load.js";
 import { frame, mainBuffer, utf8, utf8Aux, utf8Payload } from "./lib/scratch.js";
@@ -63,7 +63,6 @@ const KINDS = {
   call: { fields: ["callId", "eventName"], keyIdRequired: false },
   realtime: { fields: ["scope", "scopeId", "eventName"], keyIdRequired: false },
 };
-const MAX_PAYLOAD = 16 * 1024 * 1024;
 // Text crosses into WebAssembly (and the platform's AES) as UTF-8 bytes, encoded into a
 // kept buffer (lib/scratch.js): much faster than wasm-bindgen's copy of a string for
 // large payloads, and than a fresh TextEncoder.encode array in browsers. The buffer is
@@ -82,18 +81,6 @@ function contextOf(fn, kind, options) {
   return ids;
 }
 
-function payloadText(payload) {
-  let text;
-  try {
-    text = JSON.stringify(payload);
-  } catch (error) {
-    throw payloadNotJson(error instanceof Error ? error.message : String(error));
-  }
-  if (text === undefined) throw payloadNotJson(`${describe(payload)} has no JSON form`);
-  // JSON text in UTF-8 is at least as long as in UTF-16 code units.
-  if (text.length > MAX_PAYLOAD) throw payloadTooLarge(text.length);
-  return text;
-}
 
 function notAKey(fn, key) {
   const hint = globalThis.CryptoKey && key instanceof globalThis.CryptoKey

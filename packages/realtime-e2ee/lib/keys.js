@@ -1,6 +1,6 @@
 // The key, keyring and replay-guard objects users hold. Each wraps its WebAssembly
 // object (freed by the garbage collector through wasm-bindgen's FinalizationRegistry).
-import { invalidArgument, rethrow } from "./errors.js";
+import { invalidArgument, payloadNotJson, payloadTooLarge, rethrow } from "./errors.js";
 import { PlatformAesKey, base64urlDecode } from "./webcrypto.js";
 
 const INTERNAL = Symbol("internal");
@@ -48,6 +48,23 @@ const integer = (value, name) => {
   if (!Number.isInteger(value)) throw invalidArgument(`${name} must be an integer; got ${describe(value)}`);
   return value;
 };
+/** Most payload JSON the core seals (spec/envelope-v1.md section 6: 16 MiB). */
+export const MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** A payload's JSON text, or the package's error for a value with no JSON form. */
+export function payloadText(payload) {
+  let text;
+  try {
+    text = JSON.stringify(payload);
+  } catch (error) {
+    throw payloadNotJson(error instanceof Error ? error.message : String(error));
+  }
+  if (text === undefined) throw payloadNotJson(`${describe(payload)} has no JSON form`);
+  // JSON text in UTF-8 is at least as long as in UTF-16 code units.
+  if (text.length > MAX_PAYLOAD) throw payloadTooLarge(text.length);
+  return text;
+}
+
 export function describe(value) {
   if (value === null || value === undefined) return String(value);
   if (typeof value === "string") return `a string of length ${value.length}`;

@@ -1,9 +1,9 @@
 // Rooms over time (spec/key-lifecycle.md sections 4, 5 and 7): member devices, key shares,
 // rotation, and envelopes signed by their sender device.
 import * as wasm from "../wasm/domvia_e2ee_wasm.js";
-import { invalidArgument, payloadNotJson, payloadTooLarge } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import {
-  Keyring, callWasm, changeKeyring, checkString, describe, wasmKeyringOf,
+  Keyring, callWasm, changeKeyring, checkString, describe, payloadText, wasmKeyringOf,
 } from "./keys.js";
 import { init } from "./load.js";
 import {
@@ -174,17 +174,6 @@ export class Room {
   }
 }
 
-function payloadText(payload) {
-  let text;
-  try {
-    text = JSON.stringify(payload);
-  } catch (error) {
-    throw payloadNotJson(error instanceof Error ? error.message : String(error));
-  }
-  if (text === undefined) throw payloadNotJson(`${describe(payload)} has no JSON form`);
-  if (text.length > 16 * 1024 * 1024) throw payloadTooLarge(text.length);
-  return text;
-}
 
 /** A new room of `device`: version 1 of `options.keyId` is generated into `keyring`. */
 export async function createRoom(device, keyring, options) {
