@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 
 crate=domvia-e2ee-wasm
 out=packages/realtime-e2ee/wasm
-target_dir=${CARGO_TARGET_DIR:-target}
+# The same target directory as the demo's nested build (crates/cli/build.rs), so whichever
+# runs second finds the module already built.
+target_dir=${CARGO_TARGET_DIR:-target}/demo-wasm
 
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1
 
@@ -28,7 +30,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" 
   cargo install wasm-bindgen-cli --version "$version" --force
 fi
 
-cargo build --release --locked --target wasm32-unknown-unknown -p "$crate"
+cargo build --release --locked --target wasm32-unknown-unknown -p "$crate" --target-dir "$target_dir"
 
 # --target web: one ES module that Node (reading the .wasm from disk), browsers with a
 # plain <script type="module"> (fetching it) and bundlers (new URL(…, import.meta.url))
