@@ -328,3 +328,83 @@ fn an_app_of_the_operators_never_gets_the_demo() {
     assert_eq!(from_env.get("/").status, 404);
     assert!(!from_env.banner().iter().any(|l| l.starts_with("demo:")));
 }
+
+/// The Rust client (`domvia-client`) against the `domvia serve` binary, authorized by the
+/// demo's trusted server like the page is: an encrypted chat message goes through the
+/// ciphertext-only room, and a plaintext client event there is refused with 4302.
+#[test]
+fn the_rust_client_joins_through_the_demos_trusted_server() {
+    use std::sync::{Arc, Mutex};
+
+    use domvia_client::{Client, EncryptedChannel, HttpAuthorizer};
+    use domvia_e2ee::{KeyId, Keyring};
+
+    let served = Served::start(&[], &[]);
+    let (ws, auth) = (
+        format!("ws://{}", served.addr),
+        format!("http://{}/demo/auth", served.addr),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let join = |user: &str| {
+            let authorizer = HttpAuthorizer::new(auth.clone()).param("user", user);
+            Client::builder(ws.clone(), "domvia-dev-key".parse().unwrap())
+                .authorizer(Arc::new(authorizer))
+                .connect()
+                .unwrap()
+        };
+        let key_id: KeyId = "e2ee-demo-room".parse().unwrap();
+        let mut ring = Keyring::new();
+        ring.generate(key_id.clone()).unwrap();
+        let copy = Keyring::import(&ring.export()).unwrap();
+
+        let (alice, bob) = (join("alice"), join("bob"));
+        let bob_room = bob.subscribe("presence-e2ee-demo").await.unwrap();
+        let mut inbox = EncryptedChannel::new(bob_room, Arc::new(Mutex::new(copy)), key_id.clone())
+            .unwrap()
+            .receive()
+            .unwrap();
+        let alice_room = alice.subscribe("presence-e2ee-demo").await.unwrap();
+        assert_eq!(alice_room.members().unwrap().len(), 2);
+        // The trusted server grants no other user's key channel.
+        let theirs = user_key_channel(&"bob".parse::<UserId>().unwrap());
+        assert!(alice.subscribe(&theirs).await.is_err());
+
+        let mut refusals = alice.gateway_errors();
+        alice_room
+            .trigger("client-chat", &serde_json::json!({"body": "plaintext"}))
+            .await
+            .unwrap();
+        let refused = tokio::time::timeout(Duration::from_secs(10), refusals.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(
+                refused,
+                domvia_client::ClientError::Gateway {
+                    code: Some(4302),
+                    ..
+                }
+            ),
+            "{refused}"
+        );
+
+        let room = EncryptedChannel::new(alice_room, Arc::new(Mutex::new(ring)), key_id).unwrap();
+        room.send_chat("msg-1", &serde_json::json!({"body": "Private message"}))
+            .await
+            .unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(10), inbox.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.payload["body"], "Private message");
+        assert_eq!(message.user_id.unwrap().as_str(), "alice");
+        alice.disconnect();
+        bob.disconnect();
+    });
+}
