@@ -107,11 +107,17 @@ async function start(user) {
     listItem($("chat"), `· ${text}`, "system");
   }
 
+  // The directory is rebuilt only when it changed, so its buttons stay put while in use.
+  let shownDevices = "";
   function render() {
     $("key-version").textContent = keys.keyVersion ?? "none yet";
+    const devices = keys.directory.devices();
+    const shown = JSON.stringify(devices);
+    if (shown === shownDevices) return;
+    shownDevices = shown;
     const list = $("directory");
     list.replaceChildren();
-    for (const entry of keys.directory.devices()) {
+    for (const entry of devices) {
       const self = entry.userId === me.userId && entry.deviceId === me.deviceId;
       const item = listItem(list, `${entry.userId} / ${entry.deviceId} — ${group(entry.fingerprint)}${self ? " (this device)" : ""}`, self ? "self" : "");
       if (!self && entry.status === "active") {
