@@ -11,37 +11,11 @@ mod common;
 
 use common::{Scratch, domvia, json, s};
 
-/// Creates a device; returns its secret and bundle paths.
-fn new_device(tmp: &Scratch, user: &str, device: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let secret = tmp.path(&format!("{user}-{device}.secret"));
-    let run = domvia(
-        &[
-            "device",
-            "new",
-            "--user",
-            user,
-            "--device",
-            device,
-            "--out",
-            s(&secret),
-        ],
-        None,
-    );
-    let bundle = json(run.ok());
-    assert_eq!(bundle["format"], "domvia-device");
-    assert!(
-        !run.stdout
-            .contains(&std::fs::read_to_string(&secret).unwrap())
-    );
-    let path = tmp.write(&format!("{user}-{device}.bundle.json"), run.ok());
-    (secret, path)
-}
-
 #[test]
 fn a_key_share_travels_from_one_device_to_another() {
     let tmp = Scratch::new("keyshare");
-    let (alice, alice_bundle) = new_device(&tmp, "alice", "phone");
-    let (bob, bob_bundle) = new_device(&tmp, "bob", "laptop");
+    let (alice, alice_bundle) = tmp.device("alice", "phone");
+    let (bob, bob_bundle) = tmp.device("bob", "laptop");
     let shown = json(domvia(&["device", "show", "--secret", s(&alice)], None).ok());
     assert_eq!(
         shown["bundle"],
@@ -130,7 +104,7 @@ fn a_key_share_travels_from_one_device_to_another() {
         Some(tampered.as_bytes()),
     );
     run.fails_with("bad_signature");
-    let (_, carol_bundle) = new_device(&tmp, "carol", "phone");
+    let (_, carol_bundle) = tmp.device("carol", "phone");
     let run = domvia(
         &[
             "keyshare",
@@ -150,12 +124,7 @@ fn a_key_share_travels_from_one_device_to_another() {
 #[test]
 fn a_backup_restores_with_its_recovery_key_only() {
     let tmp = Scratch::new("backup");
-    let key = std::fs::read_to_string(tmp.key("k.key")).unwrap();
-    let ring = format!(
-        r#"{{"format":"domvia-keyring","v":1,"keys":[{{"kid":"room-42","current":1,"highest":1,"versions":[{{"kver":1,"key":"{}"}}]}}]}}"#,
-        key.trim()
-    );
-    let ring_path = tmp.write("ring.json", &ring);
+    let (ring_path, ring) = tmp.one_key_ring();
     let (blob, recovery) = (tmp.path("ring.backup"), tmp.path("recovery.txt"));
     let create = domvia(
         &[

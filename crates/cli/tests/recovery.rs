@@ -14,41 +14,12 @@ use std::path::PathBuf;
 
 use common::{CHAT, Scratch, decrypt_args, domvia, domvia_env, encrypt_args, json, s};
 
-/// Creates a device; returns its secret and bundle paths.
-fn new_device(tmp: &Scratch, user: &str, device: &str) -> (PathBuf, PathBuf) {
-    let secret = tmp.path(&format!("{user}-{device}.secret"));
-    let args = [
-        "device",
-        "new",
-        "--user",
-        user,
-        "--device",
-        device,
-        "--out",
-        s(&secret),
-    ];
-    let bundle = domvia(&args, None).ok().to_owned();
-    (
-        secret,
-        tmp.write(&format!("{user}-{device}.bundle"), &bundle),
-    )
-}
-
-fn one_key_ring(tmp: &Scratch) -> (PathBuf, String) {
-    let key = std::fs::read_to_string(tmp.key("k.key")).unwrap();
-    let ring = format!(
-        r#"{{"format":"domvia-keyring","v":1,"keys":[{{"kid":"room-42","current":1,"highest":1,"versions":[{{"kver":1,"key":"{}"}}]}}]}}"#,
-        key.trim()
-    );
-    (tmp.write("ring.json", &ring), ring)
-}
-
 #[test]
 fn a_new_device_gets_the_keys_after_the_safety_number_is_typed() {
     let tmp = Scratch::new("keyrequest");
-    let (phone, phone_bundle) = new_device(&tmp, "alice", "phone");
-    let (tablet, tablet_bundle) = new_device(&tmp, "alice", "tablet");
-    let (ring_path, ring) = one_key_ring(&tmp);
+    let (phone, phone_bundle) = tmp.device("alice", "phone");
+    let (tablet, tablet_bundle) = tmp.device("alice", "tablet");
+    let (ring_path, ring) = tmp.one_key_ring();
     let request = domvia(&["keyrequest", "new", "--secret", s(&tablet)], None)
         .ok()
         .to_owned();
@@ -116,14 +87,14 @@ fn a_new_device_gets_the_keys_after_the_safety_number_is_typed() {
     );
     // Only the device that asked can accept; only from the device compared; untampered.
     accept(&phone, &phone_bundle, "x1.json", &response).fails_with("unknown_request");
-    let (_, laptop_bundle) = new_device(&tmp, "alice", "laptop");
+    let (_, laptop_bundle) = tmp.device("alice", "laptop");
     accept(&tablet, &laptop_bundle, "x2.json", &response).fails_with("unknown_device");
     let tampered = response.replacen("\"keys\":1", "\"keys\":2", 1);
     accept(&tablet, &phone_bundle, "x3.json", &tampered).fails_with("bad_signature");
     assert!(!tmp.path("x3.json").exists());
 
     // A device of another user cannot ask alice's devices.
-    let (mallory, mallory_bundle) = new_device(&tmp, "mallory", "phone");
+    let (mallory, mallory_bundle) = tmp.device("mallory", "phone");
     let theirs = domvia(&["keyrequest", "new", "--secret", s(&mallory)], None)
         .ok()
         .to_owned();
@@ -157,9 +128,9 @@ fn a_new_device_gets_the_keys_after_the_safety_number_is_typed() {
 #[test]
 fn a_lost_device_is_revoked_by_another_device_of_its_user() {
     let tmp = Scratch::new("revoke");
-    let (_, phone_bundle) = new_device(&tmp, "alice", "phone");
-    let (laptop, laptop_bundle) = new_device(&tmp, "alice", "laptop");
-    let (bob, _) = new_device(&tmp, "bob", "laptop");
+    let (_, phone_bundle) = tmp.device("alice", "phone");
+    let (laptop, laptop_bundle) = tmp.device("alice", "laptop");
+    let (bob, _) = tmp.device("bob", "laptop");
     let revocation = domvia(
         &[
             "device",
@@ -207,8 +178,8 @@ fn a_lost_device_is_revoked_by_another_device_of_its_user() {
 #[test]
 fn signed_envelopes_name_their_verified_sender() {
     let tmp = Scratch::new("signed");
-    let (alice, alice_bundle) = new_device(&tmp, "alice", "phone");
-    let (_, bob_bundle) = new_device(&tmp, "bob", "laptop");
+    let (alice, alice_bundle) = tmp.device("alice", "phone");
+    let (_, bob_bundle) = tmp.device("bob", "laptop");
     let key = tmp.key("room.key");
     let payload = r#"{"body":"Private message"}"#;
     let signed = domvia(
@@ -255,7 +226,7 @@ fn signed_envelopes_name_their_verified_sender() {
 #[test]
 fn a_passphrase_backup_restores_with_that_passphrase_only() {
     let tmp = Scratch::new("passphrase");
-    let (ring_path, ring) = one_key_ring(&tmp);
+    let (ring_path, ring) = tmp.one_key_ring();
     let blob = tmp.path("ring.backup");
     let env = [("DOMVIA_TEST_PASSPHRASE", "correct horse battery staple")];
     let create = [

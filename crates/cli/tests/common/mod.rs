@@ -114,6 +114,47 @@ impl Scratch {
         domvia(&["keygen", "--out", s(&path)], None).ok();
         path
     }
+
+    /// A new device via `domvia device new`: its secret file and its bundle file. The
+    /// bundle printed is public: it never contains the secret.
+    pub(crate) fn device(&self, user: &str, device: &str) -> (PathBuf, PathBuf) {
+        let secret = self.path(&format!("{user}-{device}.secret"));
+        let run = domvia(
+            &[
+                "device",
+                "new",
+                "--user",
+                user,
+                "--device",
+                device,
+                "--out",
+                s(&secret),
+            ],
+            None,
+        );
+        assert_eq!(
+            json(run.ok())
+                .get("format")
+                .and_then(serde_json::Value::as_str),
+            Some("domvia-device")
+        );
+        assert!(
+            !run.stdout
+                .contains(&std::fs::read_to_string(&secret).unwrap())
+        );
+        let bundle = self.write(&format!("{user}-{device}.bundle.json"), run.ok());
+        (secret, bundle)
+    }
+
+    /// A keyring export file holding one fresh key (`room-42`, version 1), and its text.
+    pub(crate) fn one_key_ring(&self) -> (PathBuf, String) {
+        let key = std::fs::read_to_string(self.key("ring-member.key")).unwrap();
+        let ring = format!(
+            r#"{{"format":"domvia-keyring","v":1,"keys":[{{"kid":"room-42","current":1,"highest":1,"versions":[{{"kver":1,"key":"{}"}}]}}]}}"#,
+            key.trim()
+        );
+        (self.write("ring.json", &ring), ring)
+    }
 }
 
 impl Drop for Scratch {
