@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use domvia_e2ee::{
-    Argon2Params, Backup, DeviceBundle, DeviceDirectory, DeviceSecret, KeyShare, KeyVersion,
-    Keyring, KeyringExport, RecoveryKey, Revocation, ShareInbox, safety_number,
+    Argon2Params, Backup, DeviceBundle, DeviceDirectory, DeviceSecret, ExchangeError, KeyShare,
+    KeyVersion, Keyring, KeyringExport, RecoveryKey, Revocation, ShareInbox, safety_number,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -98,14 +98,10 @@ pub(crate) fn device(cmd: &DeviceCommand) -> Result<(), CliError> {
         }
         DeviceCommand::CheckRevocation { known, input } => {
             let mut directory = known_devices(known)?;
-            let data = read_input(input.as_deref())?;
-            let exchange = |source| CliError::Exchange {
-                place: data.place.clone(),
-                source,
-            };
-            let text = std::str::from_utf8(&data.bytes).unwrap_or("");
-            let revocation = Revocation::from_json(text.trim()).map_err(exchange)?;
-            let revoked = directory.apply_revocation(&revocation).map_err(exchange)?;
+            let (revocation, place) = read_message(input.as_deref(), Revocation::from_json)?;
+            let revoked = directory
+                .apply_revocation(&revocation)
+                .map_err(|source| CliError::Exchange { place, source })?;
             let shown = json!({
                 "revoked": {"user": revoked.user.as_str(), "device": revoked.device.as_str()},
                 "by_device": revocation.signer().device.as_str(),
@@ -113,6 +109,27 @@ pub(crate) fn device(cmd: &DeviceCommand) -> Result<(), CliError> {
             });
             output::line(&shown.to_string())
         }
+    }
+}
+
+/// Reads a key message (a share, a revocation, a key request or response) from `path`
+/// or standard input and parses it with `parse`; errors name where it came from. Input
+/// that is not UTF-8 reaches the parser as empty text, which it refuses (`malformed`).
+///
+/// # Errors
+/// Input errors, or [`CliError::Exchange`] with the parser's error.
+pub(crate) fn read_message<T>(
+    path: Option<&Path>,
+    parse: impl FnOnce(&str) -> Result<T, ExchangeError>,
+) -> Result<(T, Place), CliError> {
+    let data = read_input(path)?;
+    let text = std::str::from_utf8(&data.bytes).unwrap_or("");
+    match parse(text.trim()) {
+        Ok(message) => Ok((message, data.place)),
+        Err(source) => Err(CliError::Exchange {
+            place: data.place,
+            source,
+        }),
     }
 }
 
@@ -181,17 +198,11 @@ pub(crate) fn keyshare(cmd: &KeyshareCommand) -> Result<(), CliError> {
                     place: file_place("bundle file", from),
                     source,
                 })?;
-            let data = read_input(input.as_deref())?;
-            let exchange = |source| CliError::Exchange {
-                place: data.place.clone(),
-                source,
-            };
-            let text = std::str::from_utf8(&data.bytes).unwrap_or("");
-            let share = KeyShare::from_json(text.trim()).map_err(exchange)?;
+            let (share, place) = read_message(input.as_deref(), KeyShare::from_json)?;
             let mut ring = Keyring::new();
             let accepted = ShareInbox::new()
                 .accept(&share, &me, &directory, &mut ring)
-                .map_err(exchange)?;
+                .map_err(|source| CliError::Exchange { place, source })?;
             let key = ring
                 .key(&accepted.key_id, accepted.key_version)
                 .map(|k| k.export_raw())

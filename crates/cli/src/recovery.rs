@@ -6,9 +6,8 @@ use domvia_e2ee::{KeyRequest, KeyResponse, Keyring, safety_number};
 
 use crate::args::KeyrequestCommand;
 use crate::error::{CliError, Place};
-use crate::input::read_input;
 use crate::keys::{load_keyring, write_new_key_file};
-use crate::lifecycle::{load_bundle, load_secret, text_file};
+use crate::lifecycle::{load_bundle, load_secret, read_message, text_file};
 use crate::output;
 
 /// `domvia keyrequest ...`
@@ -36,7 +35,7 @@ pub(crate) fn keyrequest(cmd: &KeyrequestCommand) -> Result<(), CliError> {
         } => {
             let me = load_secret(secret)?;
             let ring = load_keyring(keyring_file)?;
-            let (request, place) = read_request(input.as_deref())?;
+            let (request, place) = read_message(input.as_deref(), KeyRequest::from_json)?;
             let verified = request
                 .verify_for(&me)
                 .map_err(|source| CliError::Exchange { place, source })?;
@@ -70,17 +69,11 @@ pub(crate) fn keyrequest(cmd: &KeyrequestCommand) -> Result<(), CliError> {
             let pending = KeyRequest::from_json(text.trim())
                 .and_then(|r| r.pending_for(&me))
                 .map_err(|source| CliError::Exchange { place, source })?;
-            let data = read_input(input.as_deref())?;
-            let exchange = |source| CliError::Exchange {
-                place: data.place.clone(),
-                source,
-            };
-            let text = std::str::from_utf8(&data.bytes).unwrap_or("");
-            let response = KeyResponse::from_json(text.trim()).map_err(exchange)?;
+            let (response, place) = read_message(input.as_deref(), KeyResponse::from_json)?;
             let mut ring = Keyring::new();
             let added = pending
                 .accept(&response, &me, &responder, &mut ring)
-                .map_err(exchange)?;
+                .map_err(|source| CliError::Exchange { place, source })?;
             write_new_key_file(out, &ring.export().to_json())?;
             output::note(&format!(
                 "verified the response of {}; wrote {added} keys to {} (mode 0600)",
@@ -90,15 +83,6 @@ pub(crate) fn keyrequest(cmd: &KeyrequestCommand) -> Result<(), CliError> {
             Ok(())
         }
     }
-}
-
-fn read_request(path: Option<&std::path::Path>) -> Result<(KeyRequest, Place), CliError> {
-    let data = read_input(path)?;
-    let text = std::str::from_utf8(&data.bytes).unwrap_or("");
-    let place = data.place.clone();
-    KeyRequest::from_json(text.trim())
-        .map(|r| (r, data.place))
-        .map_err(|source| CliError::Exchange { place, source })
 }
 
 /// Whether the typed number is the expected one, ignoring spaces. (A safety number is

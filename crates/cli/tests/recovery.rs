@@ -91,6 +91,7 @@ fn a_new_device_gets_the_keys_after_the_safety_number_is_typed() {
     accept(&tablet, &laptop_bundle, "x2.json", &response).fails_with("unknown_device");
     let tampered = response.replacen("\"keys\":1", "\"keys\":2", 1);
     accept(&tablet, &phone_bundle, "x3.json", &tampered).fails_with("bad_signature");
+    accept(&tablet, &phone_bundle, "x4.json", "not json").fails_with("malformed");
     assert!(!tmp.path("x3.json").exists());
 
     // A device of another user cannot ask alice's devices.
@@ -161,6 +162,12 @@ fn a_lost_device_is_revoked_by_another_device_of_its_user() {
     let forged = revocation.replacen("1767225600", "1767225601", 1);
     check(&[&phone_bundle, &laptop_bundle], &forged).fails_with("bad_signature");
     check(&[&phone_bundle], &revocation).fails_with("unknown_device");
+    // Not a revocation at all: refused by its reader, naming no content.
+    let line = check(&[&phone_bundle, &laptop_bundle], "{\"body\":\"hi\"}").fails_with("malformed");
+    assert!(
+        line.contains("standard input") && !line.contains("hi\""),
+        "{line}"
+    );
     domvia(
         &[
             "device",
