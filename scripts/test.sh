@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One full build of everything: incremental caches would only cost disk here.
+export CARGO_INCREMENTAL=0
+
 step() { printf '\n==> %s\n' "$*"; }
 
 # Test runners' output is also kept here, to print one total at the end.
