@@ -33,7 +33,7 @@ use crate::exchange::ExchangeError;
 use crate::ident::{DeviceId, UserId};
 use crate::keyring::Keyring;
 use crate::share::{hpke_open, hpke_seal};
-use crate::wire::{B64, B64Vec, Tbs, parse_v1};
+use crate::wire::{B64, B64Vec, Nested, Tbs, nested, parse_v1};
 
 const REQUEST_FORMAT: &str = "domvia-key-request";
 const RESPONSE_FORMAT: &str = "domvia-key-response";
@@ -52,7 +52,7 @@ struct RequestWire {
     format: String,
     v: u64,
     request_id: B64<16>,
-    bundle: serde_json::Value,
+    bundle: Nested,
     sig: B64<64>,
 }
 
@@ -117,7 +117,7 @@ impl KeyRequest {
         let w: RequestWire = parse_v1(text, REQUEST_FORMAT)?;
         Ok(Self {
             request_id: w.request_id.0,
-            bundle: DeviceBundle::from_value(w.bundle)?,
+            bundle: DeviceBundle::from_json(w.bundle.get())?,
             sig: w.sig.0,
         })
     }
@@ -129,7 +129,7 @@ impl KeyRequest {
             format: REQUEST_FORMAT.to_owned(),
             v: 1,
             request_id: B64(self.request_id),
-            bundle: self.bundle.to_value(),
+            bundle: nested(&self.bundle.to_value()),
             sig: B64(self.sig),
         };
         serde_json::to_string(&w).unwrap_or_default()

@@ -34,7 +34,7 @@ use crate::device::{DeviceDirectory, DeviceRef, DeviceSecret};
 use crate::envelope::Envelope;
 use crate::exchange::ExchangeError;
 use crate::ident::{DeviceId, UserId};
-use crate::wire::{B64, Tbs, WireError, parse_v1};
+use crate::wire::{B64, Nested, Tbs, WireError, nested, parse_v1};
 
 const FORMAT: &str = "domvia-signed";
 
@@ -53,7 +53,7 @@ struct SignedWire {
     v: u64,
     from_user: UserId,
     from_device: DeviceId,
-    envelope: serde_json::Value,
+    envelope: Nested,
     sig: B64<64>,
 }
 
@@ -128,7 +128,7 @@ impl SignedEnvelope {
     /// [`ExchangeError::Wire`].
     pub fn from_json(text: &str) -> Result<Self, ExchangeError> {
         let w: SignedWire = parse_v1(text, FORMAT)?;
-        let envelope = Envelope::from_value(&w.envelope).map_err(|_| WireError::Malformed {
+        let envelope = Envelope::from_json(w.envelope.get()).map_err(|_| WireError::Malformed {
             format: FORMAT,
             reason: "the inner envelope is not a version-1 envelope",
         })?;
@@ -150,7 +150,7 @@ impl SignedEnvelope {
             v: 1,
             from_user: self.from.user.clone(),
             from_device: self.from.device.clone(),
-            envelope: self.envelope.to_value(),
+            envelope: nested(&self.envelope.to_value()),
             sig: B64(self.sig),
         };
         serde_json::to_string(&w).unwrap_or_default()

@@ -2,8 +2,11 @@
 //! encoding of the bytes that are signed or bound, strict base64url members, and the
 //! `format`/`v` check every reader does before anything else.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use zeroize::Zeroizing;
 
 /// Why a message is not one of the key-lifecycle formats. Never quotes its content.
@@ -44,31 +47,25 @@ impl WireError {
 
 /// Parses `text` as version 1 of `format`: the JSON shape first, then `format` and `v`
 /// (so a future version is reported as unsupported, not malformed), then the members,
-/// strictly (`T` denies unknown fields).
+/// strictly (`T` denies unknown fields; a repeated member is malformed too).
+///
+/// Two passes over the text, both straight from the string: no intermediate
+/// `serde_json::Value`, whose deserializer would double the parsing code in WebAssembly.
 pub(crate) fn parse_v1<T: DeserializeOwned>(
     text: &str,
     format: &'static str,
 ) -> Result<T, WireError> {
     let malformed = |reason| WireError::Malformed { format, reason };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| malformed("not JSON"))?;
-    parse_v1_value(value, format)
-}
-
-/// [`parse_v1`] for a value already parsed (a message nested in another).
-pub(crate) fn parse_v1_value<T: DeserializeOwned>(
-    value: serde_json::Value,
-    format: &'static str,
-) -> Result<T, WireError> {
-    let malformed = |reason| WireError::Malformed { format, reason };
-    let object = value.as_object().ok_or(malformed("not a JSON object"))?;
-    let found_format = object
-        .get("format")
-        .and_then(serde_json::Value::as_str)
-        .ok_or(malformed("member \"format\" missing or not a string"))?;
-    let found_version = object
-        .get("v")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or(malformed("member \"v\" missing or not an integer"))?;
+    let header: Header<'_> = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => malformed("not a JSON object"),
+        _ => malformed("not JSON"),
+    })?;
+    let Some(Loose::Str(found_format)) = header.format else {
+        return Err(malformed("member \"format\" missing or not a string"));
+    };
+    let Some(Loose::Int(found_version)) = header.v else {
+        return Err(malformed("member \"v\" missing or not an integer"));
+    };
     if found_format != format || found_version != 1 {
         return Err(WireError::UnsupportedVersion {
             format,
@@ -77,7 +74,109 @@ pub(crate) fn parse_v1_value<T: DeserializeOwned>(
         });
     }
     // serde's messages can quote values (secrets, in a device-secret file): not kept.
-    serde_json::from_value(value).map_err(|_| malformed("a member is missing, unknown, or invalid"))
+    serde_json::from_str(text).map_err(|_| malformed("a member is missing, unknown, or invalid"))
+}
+
+/// The `format` and `v` members of an object, whatever their types; the rest skipped.
+struct Header<'a> {
+    format: Option<Loose<'a>>,
+    v: Option<Loose<'a>>,
+}
+
+impl<'de> serde::Deserialize<'de> for Header<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Header<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut header = Header {
+                    format: None,
+                    v: None,
+                };
+                while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                    match &*name {
+                        "format" => header.format = Some(map.next_value()?),
+                        "v" => header.v = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(header)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One member's value, accepted whatever its JSON type, so that each problem is reported
+/// by the rule it breaks rather than at serde's first surprise.
+pub(crate) enum Loose<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A non-negative integer that fits in 64 bits.
+    Int(u64),
+    /// Anything else: a negative or fractional number, a boolean, null, an array or an
+    /// object.
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Int(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(u64::try_from(v).map_or(Loose::Other, Loose::Int))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON object nested in a message (a bundle in a key request, an envelope in a signed
+/// envelope): kept as its text for its own reader, and written as given.
+pub(crate) type Nested = Box<serde_json::value::RawValue>;
+
+/// `value` as a [`Nested`] member, written as serde_json writes a `Value` (members in
+/// sorted order), as every version-1 writer has.
+pub(crate) fn nested(value: &serde_json::Value) -> Nested {
+    serde_json::value::to_raw_value(value).unwrap_or_default()
 }
 
 /// Builds the bytes that are signed, or bound as HPKE `info`, field by field.
@@ -231,6 +330,37 @@ mod tests {
         }
         let extra = r#"{"format":"f","v":1,"x":"AAE","y":0}"#;
         assert_eq!(parse_v1::<T>(extra, "f").unwrap_err().code(), "malformed");
+        let repeated = r#"{"format":"f","v":1,"x":"AAE","x":"AAE"}"#;
+        assert_eq!(
+            parse_v1::<T>(repeated, "f").unwrap_err().code(),
+            "malformed"
+        );
+        for (text, reason) in [
+            ("[1]", "not a JSON object"),
+            ("{} x", "not JSON"),
+            (
+                r#"{"format":1,"v":1}"#,
+                "member \"format\" missing or not a string",
+            ),
+            (
+                r#"{"format":"f","v":-1}"#,
+                "member \"v\" missing or not an integer",
+            ),
+            (
+                r#"{"format":"f","v":1.0}"#,
+                "member \"v\" missing or not an integer",
+            ),
+        ] {
+            let e = parse_v1::<T>(text, "f").unwrap_err();
+            assert_eq!(
+                e,
+                WireError::Malformed {
+                    format: "f",
+                    reason
+                },
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl DeviceBundle {
     /// # Errors
     /// As [`DeviceBundle::from_json`].
     pub fn from_value(value: serde_json::Value) -> Result<Self, ExchangeError> {
-        Self::from_wire(crate::wire::parse_v1_value(value, BUNDLE_FORMAT)?)
+        Self::from_json(&value.to_string())
     }
 
     fn from_wire(w: BundleWire) -> Result<Self, ExchangeError> {

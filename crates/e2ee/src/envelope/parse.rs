@@ -8,13 +8,14 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 
 use super::{Envelope, EnvelopeError, Malformed, clip};
 use crate::context::{FORMAT_VERSION, KeyLabel, Kind};
 use crate::framing::MAX_FRAMED_LEN;
 use crate::ident::{KeyId, KeyVersion};
 use crate::suite::{COMMITMENT_LEN, NONCE_LEN, Suite, TAG_LEN};
+use crate::wire::Loose;
 
 pub(super) fn classify(e: serde_json::Error) -> EnvelopeError {
     match e.classify() {
@@ -30,59 +31,6 @@ impl<'de> serde::Deserialize<'de> for Envelope {
         RawEnvelope::deserialize(d)?
             .check()
             .map_err(de::Error::custom)
-    }
-}
-
-/// One member's value, accepted whatever its JSON type so that type errors are reported
-/// in the spec's order rather than at the first surprise.
-enum Loose<'a> {
-    Str(Cow<'a, str>),
-    Int(u64),
-    Other,
-}
-
-impl<'de> serde::Deserialize<'de> for Loose<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Loose<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Loose::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Loose::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Loose::Str(Cow::Owned(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Loose::Int(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(u64::try_from(v).map_or(Loose::Other, Loose::Int))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Loose::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Loose::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Loose::Other)
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
