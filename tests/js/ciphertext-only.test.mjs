@@ -166,3 +166,24 @@ ciphertext_only = []
     await open.stop();
   }
 });
+
+test("DOMVIA_APP_CIPHERTEXT_ONLY replaces the default patterns of the app from the environment", async () => {
+  const custom = await startGateway({ env: { DOMVIA_APP_CIPHERTEXT_ONLY: "private-strict-*" } });
+  try {
+    const sdk = serverSdk(custom.port);
+    const pusher = track(await connected(client(custom.port, { sdk })));
+    // The default private-e2ee-* is no longer guarded: plaintext goes through.
+    const channel = await subscribed(pusher, "private-e2ee-room");
+    const got = once(channel, "message");
+    await sdk.trigger("private-e2ee-room", "message", { text: "hello" });
+    assert.deepEqual((await got).data, { text: "hello" });
+    // The configured pattern is.
+    await assert.rejects(sdk.trigger("private-strict-room", "message", { text: "hello" }), (error) => {
+      assert.equal(error.status, 400);
+      assert.match(error.body, /private-strict-room accepts only end-to-end encrypted envelopes/);
+      return true;
+    });
+  } finally {
+    await custom.stop();
+  }
+});

@@ -27,9 +27,9 @@ export async function freePort() {
 /**
  * Runs `domvia serve` until `stop()`. With `toml`, the text is written to a config file
  * (`{port}` is replaced by the chosen port); otherwise the single app comes from the
- * DOMVIA_APP_* variables.
+ * DOMVIA_APP_* variables, with `env` added to them.
  */
-export async function startGateway({ toml, logLevel } = {}) {
+export async function startGateway({ toml, logLevel, env: extraEnv } = {}) {
   const port = await freePort();
   const args = ["serve", "--port", String(port)];
   const env = { ...process.env, RUST_LOG: logLevel ?? process.env.RUST_LOG ?? "warn" };
@@ -43,6 +43,7 @@ export async function startGateway({ toml, logLevel } = {}) {
       DOMVIA_APP_ID: APP.id,
       DOMVIA_APP_KEY: APP.key,
       DOMVIA_APP_SECRET: APP.secret,
+      ...extraEnv,
     });
   }
   const child = spawn(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });

@@ -166,8 +166,8 @@ pub(crate) enum CliError {
     /// `serve --config` while the single-app environment variables are set: which one
     /// should win is ambiguous, so neither does.
     #[error(
-        "{var} is set, but DOMVIA_APP_ID, DOMVIA_APP_KEY and DOMVIA_APP_SECRET apply only \
-         without --config; unset them or declare the app in {}",
+        "{var} is set, but the DOMVIA_APP_* variables apply only without --config; unset \
+         them or declare the app in {}",
         path.display()
     )]
     EnvWithConfig {

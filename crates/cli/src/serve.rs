@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domvia_server::config::{
-    DEV_APP_SECRET, ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET, ServerConfig,
+    DEV_APP_SECRET, ENV_APP_CIPHERTEXT_ONLY, ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET, ServerConfig,
 };
 use domvia_server::tls::TlsError;
 use domvia_server::{ExtraRoutes, Server};
@@ -63,9 +63,10 @@ fn settle_config(
     args: &ServeArgs,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(ServerConfig, Source), CliError> {
-    let env_vars = [ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET];
-    let env_set = env_vars.into_iter().find(|var| env(var).is_some());
-    let (mut config, source) = match (&args.config, env_set) {
+    let app_vars = [ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET];
+    let app_set = app_vars.into_iter().find(|var| env(var).is_some());
+    let any_set = app_set.or_else(|| env(ENV_APP_CIPHERTEXT_ONLY).map(|_| ENV_APP_CIPHERTEXT_ONLY));
+    let (mut config, source) = match (&args.config, any_set) {
         (Some(path), Some(var)) => {
             return Err(CliError::EnvWithConfig {
                 var,
@@ -73,8 +74,14 @@ fn settle_config(
             });
         }
         (Some(path), None) => (ServerConfig::load(path)?, Source::File(path.clone())),
-        (None, Some(_)) => (ServerConfig::from_env_and_defaults(env)?, Source::Env),
-        (None, None) => (ServerConfig::from_env_and_defaults(env)?, Source::Dev),
+        (None, _) => {
+            let source = if app_set.is_some() {
+                Source::Env
+            } else {
+                Source::Dev
+            };
+            (ServerConfig::from_env_and_defaults(env)?, source)
+        }
     };
     if let Some(host) = args.host {
         config.listen.set_ip(host);
@@ -280,9 +287,20 @@ mod tests {
 
     #[test]
     fn the_environment_and_a_config_file_do_not_mix() {
-        let env = |name: &str| (name == ENV_APP_KEY).then(|| "k".to_owned());
-        let error = settle_config(&args(Some("x.toml"), None, None), env).unwrap_err();
-        assert_eq!(error.code(), "config_env_conflict");
-        assert_eq!(error.exit_code(), 2);
+        for var in [ENV_APP_KEY, ENV_APP_CIPHERTEXT_ONLY] {
+            let env = |name: &str| (name == var).then(|| "k".to_owned());
+            let error = settle_config(&args(Some("x.toml"), None, None), env).unwrap_err();
+            assert_eq!(error.code(), "config_env_conflict");
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().starts_with(var), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_dev_app_takes_its_ciphertext_only_channels_from_the_environment() {
+        let env = |name: &str| (name == ENV_APP_CIPHERTEXT_ONLY).then(String::new);
+        let (config, source) = settle_config(&args(None, None, None), env).unwrap();
+        assert!(matches!(source, Source::Dev), "the demo is still served");
+        assert!(config.apps[0].ciphertext_only.is_empty());
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Three sources: built-in defaults with one dev app ([`ServerConfig::dev`]), the
 //! single-app environment variables `DOMVIA_APP_ID`, `DOMVIA_APP_KEY` and
-//! `DOMVIA_APP_SECRET` ([`ServerConfig::from_env_and_defaults`]), and a TOML file for real
+//! `DOMVIA_APP_SECRET`, with `DOMVIA_APP_CIPHERTEXT_ONLY` (whitespace-separated
+//! patterns; empty turns the check off) for the env or dev app
+//! ([`ServerConfig::from_env_and_defaults`]), and a TOML file for real
 //! deployments ([`ServerConfig::from_toml`], [`ServerConfig::load`]). Every value is
 //! checked when loaded, and a bad one is reported with its path, for example
 //! `apps[1].limits.max_payload_bytes: must be between 1 and 1048576` ([`ConfigError`]).
@@ -86,7 +88,7 @@ use std::time::Duration;
 use domvia_protocol::{AppKey, AppSecret, ChannelName, ChannelPattern};
 use zeroize::Zeroizing;
 
-pub use env::{ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET};
+pub use env::{ENV_APP_CIPHERTEXT_ONLY, ENV_APP_ID, ENV_APP_KEY, ENV_APP_SECRET};
 pub use error::ConfigError;
 
 /// Where the server listens unless told otherwise: `127.0.0.1:6001`.

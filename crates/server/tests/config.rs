@@ -476,3 +476,63 @@ fn environment_values_follow_the_file_rules() {
         assert_eq!(error.code(), "config_invalid");
     }
 }
+
+#[test]
+fn ciphertext_only_channels_come_from_the_environment_for_the_env_or_dev_app() {
+    let channel = |name: &str| name.parse::<domvia_protocol::ChannelName>().unwrap();
+    let credentials = [
+        ("DOMVIA_APP_ID", "prod"),
+        ("DOMVIA_APP_KEY", "prod-key"),
+        ("DOMVIA_APP_SECRET", SECRET),
+    ];
+    for with_credentials in [true, false] {
+        let mut vars = if with_credentials {
+            credentials.to_vec()
+        } else {
+            Vec::new()
+        };
+        vars.push((
+            "DOMVIA_APP_CIPHERTEXT_ONLY",
+            " private-secret-room\tpresence-calls-* ",
+        ));
+        let config = ServerConfig::from_env_and_defaults(env_of(&vars)).unwrap();
+        let app = &config.apps[0];
+        assert_eq!(app.ciphertext_only.len(), 2);
+        assert!(app.is_ciphertext_only(&channel("private-secret-room")));
+        assert!(app.is_ciphertext_only(&channel("presence-calls-42")));
+        assert!(!app.is_ciphertext_only(&channel("private-e2ee-room")));
+
+        vars.pop();
+        vars.push(("DOMVIA_APP_CIPHERTEXT_ONLY", ""));
+        let config = ServerConfig::from_env_and_defaults(env_of(&vars)).unwrap();
+        assert!(
+            config.apps[0].ciphertext_only.is_empty(),
+            "empty turns it off"
+        );
+
+        vars.pop();
+        let config = ServerConfig::from_env_and_defaults(env_of(&vars)).unwrap();
+        assert!(
+            config.apps[0].is_ciphertext_only(&channel("private-e2ee-room")),
+            "unset keeps the default"
+        );
+    }
+}
+
+#[test]
+fn environment_ciphertext_only_patterns_follow_the_file_rules() {
+    for (patterns, message) in [
+        ("private-e2ee-* public-*", "DOMVIA_APP_CIPHERTEXT_ONLY[1]: "),
+        ("private-encrypted-*", "DOMVIA_APP_CIPHERTEXT_ONLY[0]: "),
+        ("private-a,b private-c$", "DOMVIA_APP_CIPHERTEXT_ONLY[1]: "),
+    ] {
+        let error = ServerConfig::from_env_and_defaults(env_of(&[(
+            "DOMVIA_APP_CIPHERTEXT_ONLY",
+            patterns,
+        )]))
+        .unwrap_err();
+        assert_eq!(error.code(), "config_invalid");
+        assert!(error.to_string().starts_with(message), "{error}");
+        assert_eq!(error.field(), Some(&message[..message.len() - 2]));
+    }
+}

@@ -1,5 +1,6 @@
 //! The single-app environment variables, for running one app without a config file.
 
+use domvia_protocol::ChannelPattern;
 use zeroize::Zeroize;
 
 use super::parse::{parse_app_id, parse_app_key, parse_secret};
@@ -13,17 +14,22 @@ pub const ENV_APP_ID: &str = "DOMVIA_APP_ID";
 pub const ENV_APP_KEY: &str = "DOMVIA_APP_KEY";
 /// The app secret variable.
 pub const ENV_APP_SECRET: &str = "DOMVIA_APP_SECRET";
+/// The ciphertext-only channel patterns of the app from the environment (or of the dev
+/// app), separated by whitespace, since channel names may contain commas:
+/// `"private-e2ee-* presence-e2ee-*"`. Empty turns the check off; unset keeps the default.
+pub const ENV_APP_CIPHERTEXT_ONLY: &str = "DOMVIA_APP_CIPHERTEXT_ONLY";
 
 impl AppConfig {
     /// The app named by `DOMVIA_APP_ID`, `DOMVIA_APP_KEY` and `DOMVIA_APP_SECRET`, with
-    /// the defaults of [`AppConfig::new`]; `None` when none of the three is set. `env`
+    /// the defaults of [`AppConfig::new`] but for `DOMVIA_APP_CIPHERTEXT_ONLY` when set;
+    /// `None` when none of the three is set. `env`
     /// looks a variable up (pass `|name| std::env::var(name).ok()`), so tests need not
     /// touch the process environment.
     ///
     /// # Errors
     /// [`ConfigError::EnvIncomplete`] naming the first variable missing when only some are
     /// set, and [`ConfigError::Invalid`] naming the variable whose value breaks the rules
-    /// of the config file's `id`, `key` or `secret`.
+    /// of the config file's `id`, `key`, `secret` or `ciphertext_only`.
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
         let id = env(ENV_APP_ID);
         let key = env(ENV_APP_KEY);
@@ -51,7 +57,32 @@ impl AppConfig {
             field: ENV_APP_SECRET.to_owned(),
             rule: "must not be empty",
         })?;
-        Ok(Some(Self::new(id, key, secret)))
+        let mut app = Self::new(id, key, secret);
+        app.ciphertext_only_from_env(&env)?;
+        Ok(Some(app))
+    }
+
+    /// Replaces `ciphertext_only` with the patterns of `DOMVIA_APP_CIPHERTEXT_ONLY`, when set.
+    fn ciphertext_only_from_env(
+        &mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let Some(text) = env(ENV_APP_CIPHERTEXT_ONLY) else {
+            return Ok(());
+        };
+        self.ciphertext_only = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, pattern)| {
+                pattern
+                    .parse::<ChannelPattern>()
+                    .map_err(|error| ConfigError::Invalid {
+                        field: format!("{ENV_APP_CIPHERTEXT_ONLY}[{i}]"),
+                        rule: error.rule(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(())
     }
 
     /// The built-in dev app ([`DEV_APP_ID`], [`DEV_APP_KEY`], [`DEV_APP_SECRET`]).
@@ -68,7 +99,7 @@ impl AppConfig {
 impl ServerConfig {
     /// The zero-config server (`127.0.0.1:6001`, default timeouts, no TLS) hosting the app
     /// from the environment ([`AppConfig::from_env`]), or the dev app when the
-    /// environment names none.
+    /// environment names none (`DOMVIA_APP_CIPHERTEXT_ONLY` applies to either).
     ///
     /// ```
     /// use domvia_server::ServerConfig;
@@ -92,9 +123,13 @@ impl ServerConfig {
     pub fn from_env_and_defaults(
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let app = match AppConfig::from_env(env)? {
+        let app = match AppConfig::from_env(&env)? {
             Some(app) => app,
-            None => AppConfig::dev_app()?,
+            None => {
+                let mut app = AppConfig::dev_app()?;
+                app.ciphertext_only_from_env(&env)?;
+                app
+            }
         };
         Ok(Self::new(DEFAULT_LISTEN, vec![app]))
     }
