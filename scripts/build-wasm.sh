@@ -30,14 +30,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" 
   cargo install wasm-bindgen-cli --version "$version" --force
 fi
 
-cargo build --release --locked --target wasm32-unknown-unknown -p "$crate" --target-dir "$target_dir"
+# The `wasm` profile (Cargo.toml): size-optimized but for the per-message path.
+cargo build --profile wasm --locked --target wasm32-unknown-unknown -p "$crate" --target-dir "$target_dir"
 
 # --target web: one ES module that Node (reading the .wasm from disk), browsers with a
 # plain <script type="module"> (fetching it) and bundlers (new URL(…, import.meta.url))
 # all load; lib/load.js picks the source.
 rm -rf "$out"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-dir "$out" "$target_dir/wasm32-unknown-unknown/release/domvia_e2ee_wasm.wasm"
+  --out-dir "$out" "$target_dir/wasm32-unknown-unknown/wasm/domvia_e2ee_wasm.wasm"
 
 if [ "${DOMVIA_WASM_OPT:-0}" = 1 ]; then
   npx --yes --package=binaryen@132.0.0 -- wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \

@@ -1,8 +1,8 @@
 //! Embeds the demo `domvia serve` shows at `/` (zero-config mode) into the binary, so a
 //! fresh machine with only Rust installed runs it: no npm, no prebuilt files.
 //!
-//! 1. Builds `domvia-e2ee-wasm` (bindings/wasm) for `wasm32-unknown-unknown` in release
-//!    with a nested `cargo build --locked`, into its own target directory
+//! 1. Builds `domvia-e2ee-wasm` (bindings/wasm) for `wasm32-unknown-unknown` in the
+//!    `wasm` profile (Cargo.toml, as scripts/build-wasm.sh does) with a nested `cargo build --locked`, into its own target directory
 //!    (`$CARGO_TARGET_DIR` or `<workspace>/target`, then `demo-wasm`, shared by every
 //!    profile): the outer build holds the lock of its own target directory, so a nested
 //!    build there would wait forever. The wasm32 target is added with rustup if missing.
@@ -96,7 +96,7 @@ fn var(name: &str) -> Result<String, String> {
     env::var(name).map_err(|_| format!("cargo did not set {name}"))
 }
 
-/// Builds bindings/wasm for wasm32 in release; the path of the `.wasm`.
+/// Builds bindings/wasm for wasm32 in the `wasm` profile; the path of the `.wasm`.
 fn build_wasm(workspace: &Path) -> Result<PathBuf, String> {
     ensure_wasm_target()?;
     let target_dir = env::var_os("CARGO_TARGET_DIR")
@@ -116,7 +116,8 @@ fn build_wasm(workspace: &Path) -> Result<PathBuf, String> {
         .current_dir(workspace)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "wasm",
             "--locked",
             "--target",
             WASM_TARGET,
@@ -134,13 +135,13 @@ fn build_wasm(workspace: &Path) -> Result<PathBuf, String> {
         .map_err(|error| format!("could not run cargo for {WASM_CRATE}: {error}"))?;
     if !status.success() {
         return Err(format!(
-            "`cargo build --release --locked --target {WASM_TARGET} -p {WASM_CRATE}` failed \
+            "`cargo build --profile wasm --locked --target {WASM_TARGET} -p {WASM_CRATE}` failed \
              ({status}); its output is above"
         ));
     }
     Ok(target_dir
         .join(WASM_TARGET)
-        .join("release")
+        .join("wasm")
         .join("domvia_e2ee_wasm.wasm"))
 }
 

@@ -103,21 +103,19 @@ impl Suite {
 /// HKDF after the extract step: the keyed HMAC state for HKDF-Expand, computed once per
 /// key.
 #[derive(Clone)]
-pub(crate) struct Prk(hkdf::Hkdf<sha2::Sha256>);
+pub(crate) struct Prk(domvia_e2ee_suite::HkdfSha256);
 
 impl Prk {
     /// `HKDF-Extract(salt = "domvia-e2ee v1 extract", IKM = key)`.
     pub(crate) fn extract(key: &[u8; KEY_LEN]) -> Self {
-        Self(hkdf::Hkdf::new(Some(EXTRACT_SALT), key))
+        Self(domvia_e2ee_suite::HkdfSha256::extract(EXTRACT_SALT, key))
     }
 
     /// `HKDF-Expand(PRK, "domvia-e2ee v1 commit" || u8(suite), 32)`: the key commitment.
     pub(crate) fn commitment(&self, suite: u8) -> [u8; COMMITMENT_LEN] {
         let mut out = [0u8; COMMITMENT_LEN];
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        let _ = self
-            .0
-            .expand_multi_info(&[COMMIT_LABEL, &[suite]], &mut out);
+        let _ = self.0.expand(&[COMMIT_LABEL, &[suite]], &mut out);
         out
     }
 
@@ -127,7 +125,7 @@ impl Prk {
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         let _ = self
             .0
-            .expand_multi_info(&[SESSION_LABEL, &[suite], salt], key.as_mut_slice());
+            .expand(&[SESSION_LABEL, &[suite], salt], key.as_mut_slice());
         key
     }
 }
