@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domvia_protocol::{AppKey, ChannelName, SocketId};
+use domvia_protocol::channel::SERVER_TO_USER_PREFIX;
+use domvia_protocol::{AppKey, ChannelName, SocketId, UserId};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_rustls::rustls::ClientConfig;
 
@@ -126,6 +127,7 @@ impl ClientBuilder {
                 shared,
                 commands,
                 subscribe_timeout: self.subscribe_timeout,
+                sign_in: self.sign_in,
             }),
         })
     }
@@ -142,6 +144,7 @@ pub(crate) struct Inner {
     pub(crate) shared: Arc<Shared>,
     pub(crate) commands: mpsc::UnboundedSender<Command>,
     subscribe_timeout: Duration,
+    sign_in: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -290,6 +293,42 @@ impl Client {
                 Err(error)
             }
         }
+    }
+
+    /// The signed-in user, once `pusher:signin` succeeded on this connection.
+    #[must_use]
+    pub fn user(&self) -> Option<UserId> {
+        self.inner.shared.signed_in()
+    }
+
+    /// The signed-in user's own channel, `#server-to-user-{id}`: where the app's server
+    /// sends events to one user wherever they are connected (the server SDKs'
+    /// `sendToUser`; pusher-js's `pusher.user.bind`). Waits for the sign-in (up to the
+    /// subscribe timeout), then subscribes; after a reconnect it is subscribed again once
+    /// the user is signed in again.
+    ///
+    /// # Errors
+    /// [`ClientError::SignInNotEnabled`] without [`ClientBuilder::sign_in`],
+    /// [`ClientError::Timeout`] when no sign-in succeeds in time, or as
+    /// [`Client::subscribe`].
+    pub async fn user_channel(&self) -> Result<Channel, ClientError> {
+        if !self.inner.sign_in {
+            return Err(ClientError::SignInNotEnabled);
+        }
+        let mut signed_in = self.inner.shared.watch_signed_in();
+        let user = tokio::time::timeout(
+            self.inner.subscribe_timeout,
+            signed_in.wait_for(Option::is_some),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout {
+            waiting_for: "the user to be signed in",
+        })?
+        .map_err(|_| ClientError::Closed { close_code: None })?
+        .clone();
+        let user = user.ok_or(ClientError::Closed { close_code: None })?;
+        self.subscribe(&format!("{SERVER_TO_USER_PREFIX}{user}"))
+            .await
     }
 
     /// Sends a frame, failing unless connected.

@@ -14,6 +14,10 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// [`crate::Client::user_channel`] on a client built without
+    /// [`crate::ClientBuilder::sign_in`].
+    #[error("the user's channel needs a signed-in user: call ClientBuilder::sign_in(true)")]
+    SignInNotEnabled,
     /// `wss://` was asked for without a TLS configuration.
     #[error("wss:// needs a TLS configuration: call ClientBuilder::tls_config")]
     TlsNotConfigured,
@@ -116,6 +120,7 @@ impl ClientError {
         match self {
             Self::InvalidUrl { .. } => "invalid_url",
             Self::TlsNotConfigured => "tls_not_configured",
+            Self::SignInNotEnabled => "sign_in_not_enabled",
             Self::InvalidChannel { .. } => "invalid_channel",
             Self::InvalidEvent { .. } => "invalid_event",
             Self::ClientEventsNotAllowed { .. } => "client_events_not_allowed",

@@ -83,7 +83,7 @@ pub(crate) struct Shared {
     pub(crate) state: watch::Sender<ConnectionState>,
     pub(crate) gateway_errors: broadcast::Sender<ClientError>,
     channels: Mutex<HashMap<ChannelName, Slot>>,
-    signed_in: Mutex<Option<UserId>>,
+    signed_in: watch::Sender<Option<UserId>>,
 }
 
 impl Shared {
@@ -92,7 +92,7 @@ impl Shared {
             state: watch::Sender::new(ConnectionState::Connecting),
             gateway_errors: broadcast::Sender::new(64),
             channels: Mutex::new(HashMap::new()),
-            signed_in: Mutex::new(None),
+            signed_in: watch::Sender::new(None),
         }
     }
 
@@ -102,17 +102,16 @@ impl Shared {
     }
 
     pub(crate) fn set_signed_in(&self, user: Option<UserId>) {
-        *self
-            .signed_in
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = user;
+        self.signed_in.send_replace(user);
     }
 
     pub(crate) fn signed_in(&self) -> Option<UserId> {
-        self.signed_in
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.signed_in.borrow().clone()
+    }
+
+    /// The signed-in user, as it changes (`None` between connections).
+    pub(crate) fn watch_signed_in(&self) -> watch::Receiver<Option<UserId>> {
+        self.signed_in.subscribe()
     }
 
     /// The socket id, while connected.

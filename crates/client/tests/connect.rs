@@ -14,25 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domvia_client::{Client, ClientError, ConnectionState};
-use domvia_protocol::{ChannelName, ServerFrame};
+use domvia_protocol::ServerFrame;
 use serde_json::{Value, json};
-use support::{builder, client, key, next, nothing, server, url, within};
-
-/// Publishes `event` on `channel` through the gateway, as its HTTP API would.
-fn publish(server: &domvia_server::Server, channel: &str, event: &str, data: &Value) {
-    let channel: ChannelName = channel.parse().unwrap();
-    let frame = ServerFrame::Event {
-        event: event.parse().unwrap(),
-        channel: channel.clone(),
-        data: data.to_string(),
-        user_id: None,
-    };
-    let app = server.gateway().app_by_key(support::KEY).unwrap();
-    let report = app
-        .broker()
-        .publish(&channel, Arc::from(frame.to_json()), None);
-    assert!(report.delivered > 0);
-}
+use support::{builder, client, key, next, nothing, publish, server, url, within};
 
 #[tokio::test]
 async fn connects_and_reports_its_socket_id() {

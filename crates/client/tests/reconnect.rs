@@ -18,7 +18,7 @@ use domvia_protocol::CloseCode;
 use domvia_server::Server;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use support::{client, key, next, server, server_with, within};
+use support::{builder, client, key, next, nothing, publish, server, server_with, within};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -255,4 +255,38 @@ async fn a_gateway_that_stops_answering_is_left_and_reconnected() {
     assert_eq!(first.as_str(), "0.1");
     reconnected(&client, &first).await;
     assert!(accepted.load(Ordering::SeqCst) >= 2);
+}
+
+#[tokio::test]
+async fn the_user_channel_gets_one_users_events_and_comes_back_after_a_reconnect() {
+    let server = server().await;
+    let dave = builder(&server, "dave").sign_in(true).connect().unwrap();
+    let erin = builder(&server, "erin").sign_in(true).connect().unwrap();
+    let dave_inbox = within(dave.user_channel()).await.unwrap();
+    let erin_inbox = within(erin.user_channel()).await.unwrap();
+    assert_eq!(dave_inbox.name().as_str(), "#server-to-user-dave");
+    assert_eq!(dave.user().unwrap().as_str(), "dave");
+    let mut dave_notices = dave_inbox.bind("notice").unwrap();
+    let mut erin_notices = erin_inbox.bind("notice").unwrap();
+
+    // What the app's server sends to dave reaches dave only (the SDKs' sendToUser).
+    publish(&server, "#server-to-user-dave", "notice", &json!({"n": 1}));
+    let event = next(&mut dave_notices).await;
+    assert_eq!(event.json::<Value>().unwrap(), json!({"n": 1}));
+    nothing(&mut erin_notices).await;
+
+    // After a reconnect the user is signed in again and the channel subscribed again.
+    let old = dave.socket_id().unwrap();
+    close_all(&server, CloseCode::ReconnectImmediately);
+    reconnected(&dave, &old).await;
+    subscribed(&dave_inbox).await;
+    publish(&server, "#server-to-user-dave", "notice", &json!({"n": 2}));
+    let event = next(&mut dave_notices).await;
+    assert_eq!(event.json::<Value>().unwrap(), json!({"n": 2}));
+
+    // Without sign-in there is no user channel, said at once.
+    let frank = client(&server, "frank").await;
+    let error = frank.user_channel().await.unwrap_err();
+    assert_eq!(error.code(), "sign_in_not_enabled");
+    assert_eq!(frank.user(), None);
 }

@@ -77,6 +77,22 @@ pub(crate) async fn client(server: &Server, user: &str) -> Client {
 }
 
 /// `future`, or a panic after [`WAIT`].
+/// Publishes `event` on `channel` through the gateway, as its HTTP API would.
+pub(crate) fn publish(server: &Server, channel: &str, event: &str, data: &serde_json::Value) {
+    let channel: ChannelName = channel.parse().unwrap();
+    let frame = domvia_protocol::ServerFrame::Event {
+        event: event.parse().unwrap(),
+        channel: channel.clone(),
+        data: data.to_string(),
+        user_id: None,
+    };
+    let app = server.gateway().app_by_key(KEY).unwrap();
+    let report = app
+        .broker()
+        .publish(&channel, Arc::from(frame.to_json()), None);
+    assert!(report.delivered > 0);
+}
+
 pub(crate) async fn within<F: std::future::Future>(future: F) -> F::Output {
     tokio::time::timeout(WAIT, future).await.expect("timed out")
 }
