@@ -90,7 +90,8 @@ impl ClientBuilder {
     }
 
     /// The rustls configuration for `wss://` (its root certificates decide which gateways
-    /// are trusted). Required for `wss://`.
+    /// are trusted). Without it, `wss://` trusts the public web's roots (Mozilla's, from
+    /// `webpki-roots`), as a browser would; set one for a private CA or pinned roots.
     #[must_use]
     pub fn tls_config(mut self, config: Arc<ClientConfig>) -> Self {
         self.tls = Some(config);
@@ -102,13 +103,14 @@ impl ClientBuilder {
     /// runtime.
     ///
     /// # Errors
-    /// [`ClientError::InvalidUrl`], or [`ClientError::TlsNotConfigured`] for `wss://`
-    /// without [`ClientBuilder::tls_config`].
+    /// [`ClientError::InvalidUrl`], or [`ClientError::TlsNotConfigured`] if the default
+    /// TLS configuration cannot be built.
     pub fn connect(self) -> Result<Client, ClientError> {
         let endpoint = Endpoint::parse(&self.url, &self.key)?;
-        if endpoint.is_tls() && self.tls.is_none() {
-            return Err(ClientError::TlsNotConfigured);
-        }
+        let tls = match self.tls {
+            None if endpoint.is_tls() => Some(public_web_roots()?),
+            tls => tls,
+        };
         let shared = Arc::new(Shared::new());
         let (commands, receiver) = mpsc::unbounded_channel();
         let config = Config {
@@ -119,7 +121,7 @@ impl ClientBuilder {
             pong_timeout: self.pong_timeout,
             connect_timeout: self.connect_timeout,
             backoff: self.backoff,
-            tls: self.tls,
+            tls,
         };
         tokio::spawn(connection::run(Arc::clone(&shared), config, receiver));
         Ok(Client {
@@ -131,6 +133,20 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The default for `wss://`: the public web's roots, TLS 1.2 and 1.3 on aws-lc-rs.
+fn public_web_roots() -> Result<Arc<ClientConfig>, ClientError> {
+    let roots = tokio_rustls::rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|_| ClientError::TlsNotConfigured)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// A connection to the gateway. Cheap to clone; the connection closes when the last clone

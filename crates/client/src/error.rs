@@ -18,7 +18,8 @@ pub enum ClientError {
     /// [`crate::ClientBuilder::sign_in`].
     #[error("the user's channel needs a signed-in user: call ClientBuilder::sign_in(true)")]
     SignInNotEnabled,
-    /// `wss://` was asked for without a TLS configuration.
+    /// The default TLS configuration for `wss://` could not be built (the TLS library
+    /// offers no protocol version); give one with `ClientBuilder::tls_config`.
     #[error("wss:// needs a TLS configuration: call ClientBuilder::tls_config")]
     TlsNotConfigured,
     /// The channel name is not valid.

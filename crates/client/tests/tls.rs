@@ -105,3 +105,22 @@ async fn wss_refuses_an_untrusted_certificate() {
         .unwrap();
     assert_eq!(client.socket_id(), None);
 }
+
+#[tokio::test]
+async fn wss_without_a_configuration_trusts_only_the_public_web_roots() {
+    let dir = scratch("default");
+    let (server, _) = tls_server(&dir).await;
+    // No tls_config: the default roots (webpki-roots) do not include the self-signed
+    // certificate, so the handshake is refused and the client never connects.
+    let client = Client::builder(
+        format!("wss://localhost:{}", server.local_addr().port()),
+        key(),
+    )
+    .connect()
+    .unwrap();
+    let mut state = client.state();
+    within(state.wait_for(|s| *s == ConnectionState::Unavailable))
+        .await
+        .unwrap();
+    assert_eq!(client.socket_id(), None);
+}
