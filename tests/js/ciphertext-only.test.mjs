@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { client, connected, once, serverSdk, sleep, startGateway, subscribed } from "./helpers.mjs";
+import { client, connected, once, serverSdk, sleep, startGateway, subscribed, tracker } from "./helpers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const vectors = JSON.parse(readFileSync(join(root, "spec", "vectors", "envelope-v1.json"), "utf8"));
@@ -18,12 +18,7 @@ const PLAINTEXT = { body: MARKER };
 
 let gateway;
 let sdk;
-const clients = [];
-
-function track(pusher) {
-  clients.push(pusher);
-  return pusher;
-}
+const { track, disconnectAll } = tracker();
 
 /** The next pusher:error code and message on a pusher-js connection. */
 function nextError(pusher) {
@@ -47,7 +42,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pusher of clients) pusher.disconnect();
+  disconnectAll();
   const { code } = await gateway.stop();
   assert.equal(code, 0, gateway.output());
   // The refusals were logged (app, channel, code), the refused payloads never.

@@ -11,6 +11,7 @@ import {
   sleep,
   startGateway,
   subscribed,
+  tracker,
 } from "./helpers.mjs";
 
 // A payload that must never appear in the gateway's logs, even at trace level.
@@ -18,12 +19,7 @@ const MARKER = "payload-marker-7f3a";
 
 let gateway;
 let sdk;
-const clients = [];
-
-function track(pusher) {
-  clients.push(pusher);
-  return pusher;
-}
+const { track, disconnectAll } = tracker();
 
 before(async () => {
   gateway = await startGateway({ logLevel: "trace" });
@@ -31,7 +27,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pusher of clients) pusher.disconnect();
+  disconnectAll();
   const { code, signal } = await gateway.stop();
   // SIGTERM is a graceful shutdown: the process exits 0 by itself.
   assert.equal(signal, null, gateway.output());

@@ -159,3 +159,17 @@ export async function subscribed(pusher, name) {
   });
   return channel;
 }
+
+/** Keeps the pusher-js clients a test file made, to disconnect them all at the end. */
+export function tracker() {
+  const clients = [];
+  return {
+    track(pusher) {
+      clients.push(pusher);
+      return pusher;
+    },
+    disconnectAll() {
+      for (const pusher of clients.splice(0)) pusher.disconnect();
+    },
+  };
+}

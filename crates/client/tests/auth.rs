@@ -26,6 +26,14 @@ fn http_client(server: &domvia_server::Server, authorizer: HttpAuthorizer) -> Cl
         .unwrap()
 }
 
+/// `error` is the auth endpoint's refusal with HTTP `status`.
+fn assert_refused_with(error: &ClientError, status: u16) {
+    assert!(
+        matches!(error, ClientError::Authorization { status: Some(s), .. } if *s == status),
+        "{error:?}"
+    );
+}
+
 #[tokio::test]
 async fn private_and_presence_through_the_http_endpoint() {
     let server = server().await;
@@ -56,44 +64,17 @@ async fn refusals_from_the_http_endpoint() {
     // Without the header the endpoint answers 401.
     let client = http_client(&server, HttpAuthorizer::new(&endpoint.url));
     let error = client.subscribe("private-orders").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ClientError::Authorization {
-                status: Some(401),
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_refused_with(&error, 401);
 
     let client = http_client(
         &server,
         HttpAuthorizer::new(&endpoint.url).header("authorization", "Bearer let-me-in"),
     );
     let error = client.subscribe("private-forbidden").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ClientError::Authorization {
-                status: Some(403),
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_refused_with(&error, 403);
     // Asking again asks the endpoint again.
     let error = client.subscribe("private-forbidden").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ClientError::Authorization {
-                status: Some(403),
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_refused_with(&error, 403);
     let error = client.subscribe("private-garbage").await.unwrap_err();
     assert_eq!(error.code(), "authorization_failed");
     assert!(error.to_string().contains("not JSON"), "{error}");
@@ -257,4 +238,24 @@ async fn the_http_authorizer_signs_users_in() {
     let mut errors = client.gateway_errors();
     let error = within(errors.recv()).await.unwrap();
     assert!(error.to_string().contains("user endpoint"), "{error}");
+}
+
+#[tokio::test]
+async fn the_user_channel_times_out_when_no_sign_in_succeeds() {
+    let server = server().await;
+    // An authorizer that signs channels but cannot sign a user in.
+    let bare = SecretAuthorizer::new(key(), support::secret());
+    let client = Client::builder(url(&server), key())
+        .authorizer(Arc::new(bare))
+        .sign_in(true)
+        .subscribe_timeout(std::time::Duration::from_millis(300))
+        .connect()
+        .unwrap();
+    within(client.connected()).await.unwrap();
+    let error = within(client.user_channel()).await.unwrap_err();
+    assert!(
+        matches!(error, ClientError::Timeout { waiting_for } if waiting_for.contains("signed in")),
+        "{error:?}"
+    );
+    assert_eq!(client.user(), None);
 }

@@ -50,6 +50,15 @@ async fn tls_server(scratch: &Scratch) -> (Server, Arc<rustls::ClientConfig>) {
     (server, Arc::new(client))
 }
 
+/// Waits until the handshake was refused: the client is unavailable, with no socket id.
+async fn never_connects(client: &Client) {
+    let mut state = client.state();
+    within(state.wait_for(|s| *s == ConnectionState::Unavailable))
+        .await
+        .unwrap();
+    assert_eq!(client.socket_id(), None);
+}
+
 fn scratch(name: &str) -> Scratch {
     Scratch(std::env::temp_dir().join(format!("domvia-client-tls-{}-{name}", std::process::id())))
 }
@@ -99,11 +108,7 @@ async fn wss_refuses_an_untrusted_certificate() {
     .tls_config(Arc::new(nobody))
     .connect()
     .unwrap();
-    let mut state = client.state();
-    within(state.wait_for(|s| *s == ConnectionState::Unavailable))
-        .await
-        .unwrap();
-    assert_eq!(client.socket_id(), None);
+    never_connects(&client).await;
 }
 
 #[tokio::test]
@@ -118,9 +123,5 @@ async fn wss_without_a_configuration_trusts_only_the_public_web_roots() {
     )
     .connect()
     .unwrap();
-    let mut state = client.state();
-    within(state.wait_for(|s| *s == ConnectionState::Unavailable))
-        .await
-        .unwrap();
-    assert_eq!(client.socket_id(), None);
+    never_connects(&client).await;
 }
